@@ -1,0 +1,70 @@
+#pragma once
+// The one interface every node type implements. Nodes are pure DSP: they
+// know nothing of actors, threads, credits or the network. The node actor
+// feeds them frames and forwards what they emit.
+
+#include <cstddef>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "messages/buffer_pool.hpp"
+#include "messages/frame.hpp"
+#include "runtime/config_schema.hpp"
+
+namespace streamlab {
+
+// The result of one step. Returned (rather than thrown) for expected failures;
+// an exception escaping a node is treated the same way by its actor.
+class Status {
+ public:
+  static Status ok() { return Status(); }
+  static Status error(std::string message) { return Status(std::move(message)); }
+  bool is_ok() const { return message_.empty(); }
+  const std::string& message() const { return message_; }
+
+ private:
+  Status() = default;
+  explicit Status(std::string message)
+      : message_(message.empty() ? std::string("unspecified error") : std::move(message)) {}
+  std::string message_;
+};
+
+// Output of one step. The caller clears it and keeps its capacity, so
+// emitting frames allocates nothing in steady state.
+using FrameList = std::vector<Frame>;
+
+// One aligned set of inputs: slot i holds the frame from input port i, or
+// null when that input has nothing at this sequence number (a gap, or the
+// input has ended). Single-input nodes always get exactly one non-null frame.
+struct Inputs {
+  const Frame* const* frames = nullptr;
+  std::size_t count = 0;
+  const Frame* operator[](std::size_t i) const { return frames[i]; }
+};
+
+// What a node may use from its surroundings.
+struct NodeContext {
+  std::string node_id;
+  BufferPool* pool = &BufferPool::process_pool();
+  std::ostream* text_out = nullptr;  // where `print` writes; null means std::cout
+};
+
+class Node {
+ public:
+  virtual ~Node() = default;
+
+  // Sources (no inputs): append the next frame(s) to `out`; set
+  // `end_of_stream` when there will be no more (e.g. end of file).
+  virtual Status generate(FrameList& out, bool& end_of_stream);
+
+  // Processors and sinks: consume one aligned input set, append outputs.
+  virtual Status process(const Inputs& in, FrameList& out);
+
+  // All inputs have ended (or a source is being stopped): emit anything
+  // still held and release resources (a sink closes its file here).
+  virtual Status finish(FrameList& out);
+};
+
+}  // namespace streamlab

@@ -1,0 +1,76 @@
+#pragma once
+// A pipeline as described in its JSON file, after parsing and validation.
+//
+//   {
+//     "name": "demo",
+//     "pipeline_config": {"channel_capacity": 32},
+//     "nodes": [{"id": "osc", "type": "sine", "config": {"frequency": 440}}, ...],
+//     "connections": [{"from": "osc", "to": "amp", "capacity": 8}, ...]
+//   }
+//
+// A node's input ports are numbered in the order its incoming connections
+// appear in "connections".
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/config_schema.hpp"
+#include "runtime/problem.hpp"
+
+namespace streamlab {
+
+struct NodeSpec {
+  std::string id;
+  std::string type;
+  json config;       // validated, defaults filled in
+  json supervision;  // as written (null if absent); validated by the supervision work
+  std::string on;    // placement (cluster); empty when not pinned
+};
+
+struct ConnectionSpec {
+  std::string from;
+  std::string to;
+  std::size_t capacity = 0;  // frames; the pipeline default when not given
+};
+
+struct PipelineConfig {
+  static constexpr std::size_t kDefaultChannelCapacity = 32;
+  static constexpr std::size_t kMaxChannelCapacity = 65536;
+  std::size_t channel_capacity = kDefaultChannelCapacity;
+  json raw = json::object();  // the whole "pipeline_config" object, for later layers
+};
+
+struct PipelineSpec {
+  std::string name;  // "name", else the file's base name without extension
+  std::string file;  // where it was read from (for messages); may be empty
+  PipelineConfig config;
+  std::vector<NodeSpec> nodes;
+  std::vector<ConnectionSpec> connections;
+
+  // Index into `nodes`, or -1.
+  int index_of(const std::string& id) const;
+  // Connections into / out of the node with this id, in file order.
+  std::vector<const ConnectionSpec*> inputs_of(const std::string& id) const;
+  std::vector<const ConnectionSpec*> outputs_of(const std::string& id) const;
+};
+
+struct ParseResult {
+  std::optional<PipelineSpec> spec;  // set only when `problems` is empty
+  Problems problems;                 // every problem found, not just the first
+};
+
+// Parses and validates pipeline JSON against the given node types. Reports
+// malformed JSON (with line and column), wrong structure, unknown node types
+// (listing the known ones), duplicate ids, connections to unknown nodes,
+// cycles, missing or surplus inputs, outputs from sinks, and bad config
+// values, all at once.
+ParseResult parse_pipeline(const std::string& text, const std::string& file,
+                           const std::vector<const NodeTypeSchema*>& types);
+
+// Same, reading the file first (an unreadable file is a problem too).
+ParseResult load_pipeline_file(const std::string& path,
+                               const std::vector<const NodeTypeSchema*>& types);
+
+}  // namespace streamlab
