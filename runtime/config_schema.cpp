@@ -1,10 +1,10 @@
 #include "runtime/config_schema.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmath>
 #include <fstream>
 #include <sstream>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace streamlab {
 
@@ -170,8 +170,8 @@ void validate_config(const NodeTypeSchema& schema, const json& config, const Pro
       bool ok = false;
       for (const auto& c : field.choices) ok = ok || c == s;
       if (!ok) {
-        report(suffix, "\"" + field.name + "\" must be " + describe_constraints(field) +
-                           ", got " + shown(value));
+        report(suffix, "\"" + field.name + "\" must be " + describe_constraints(field) + ", got " +
+                           shown(value));
         fields_valid = false;
       }
     }

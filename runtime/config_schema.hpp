@@ -25,7 +25,7 @@ struct FieldSpec {
   std::string name;
   FieldType type = FieldType::number;
   std::string help;
-  json default_value;  // null: the field is required
+  json default_value;         // null: the field is required
   std::optional<double> min;  // inclusive bounds for number/integer
   std::optional<double> max;
   std::vector<std::string> choices;  // for FieldType::choice
@@ -37,9 +37,9 @@ struct FieldSpec {
 // Checks that involve several fields (e.g. frequency below Nyquist). Called
 // only when every field on its own is valid, with defaults filled in.
 // Reports through `report(field, message)`.
-using CrossFieldCheck =
-    std::function<void(const json& config, const std::function<void(const std::string& field,
-                                                                     const std::string& message)>& report)>;
+using CrossFieldCheck = std::function<void(
+    const json& config,
+    const std::function<void(const std::string& field, const std::string& message)>& report)>;
 
 struct NodeTypeSchema {
   std::string type;     // name used in pipeline files, e.g. "sine"

@@ -1,7 +1,7 @@
 #pragma once
 // Log-linear latency histogram (HdrHistogram-like): fixed buckets, so
 // recording is a few integer operations with no allocation and no lock.
-// Resolution is relative (about 3%) from 1 ns up to ~10^11 ns, which gives
+// Resolution is relative (about 3%) from 1 ns up to 2^42 ns (~73 min), which gives
 // sub-microsecond resolution for sub-millisecond latencies.
 // Single writer; copy it to read it from elsewhere.
 
@@ -13,7 +13,8 @@ namespace streamlab {
 class LatencyHistogram {
  public:
   static constexpr int kSubBucketBits = 5;  // 32 sub-buckets per power of two
-  static constexpr int kMagnitudes = 38;    // up to 2^38 ns ~ 275 s; larger values saturate
+  static constexpr int kMagnitudes = 38;    // 0..31 exact, then 37 powers of two up to 2^42 ns;
+                                            // larger values saturate into the last bucket
   static constexpr int kBucketCount = kMagnitudes << kSubBucketBits;
 
   void record(std::int64_t ns);

@@ -1,0 +1,44 @@
+#include "runtime/logging.hpp"
+
+#include <algorithm>
+#include <array>
+#include <memory>
+#include <utility>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+namespace streamlab {
+
+namespace {
+
+// spdlog::level::from_str maps unknown names to "off", which would silently
+// turn logging off on a typo; an explicit table lets us refuse them.
+constexpr std::array<std::pair<const char*, spdlog::level::level_enum>, 7> kLevels = {{
+    {"trace", spdlog::level::trace},
+    {"debug", spdlog::level::debug},
+    {"info", spdlog::level::info},
+    {"warn", spdlog::level::warn},
+    {"error", spdlog::level::err},
+    {"critical", spdlog::level::critical},
+    {"off", spdlog::level::off},
+}};
+
+}  // namespace
+
+bool setup_logging(const std::string& level) {
+  const auto* found = std::find_if(kLevels.begin(), kLevels.end(),
+                                   [&](const auto& entry) { return level == entry.first; });
+  if (found == kLevels.end()) return false;
+
+  // stderr keeps stdout free for data (`print` nodes, JSON output); the sink
+  // colours only when stderr is a terminal.
+  auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  auto logger = std::make_shared<spdlog::logger>("streamlab", std::move(sink));
+  spdlog::set_default_logger(std::move(logger));
+  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e [%^%l%$] [%n] %v");
+  spdlog::set_level(found->second);
+  return true;
+}
+
+}  // namespace streamlab

@@ -37,7 +37,8 @@ NodeSnapshot make_snapshot(const NodeMetrics& m) {
   return s;
 }
 
-nlohmann::json snapshot_to_json(const std::vector<NodeSnapshot>& rows) {
+nlohmann::json snapshot_to_json(const std::vector<NodeSnapshot>& rows,
+                                const std::vector<EdgeSnapshot>& edges) {
   auto nodes = nlohmann::json::array();
   for (const auto& r : rows) {
     nlohmann::json dropped = nlohmann::json::object();
@@ -64,7 +65,16 @@ nlohmann::json snapshot_to_json(const std::vector<NodeSnapshot>& rows) {
     if (!r.last_error.empty()) row["last_error"] = r.last_error;
     nodes.push_back(std::move(row));
   }
-  return nlohmann::json{{"nodes", nodes}};
+  auto edge_rows = nlohmann::json::array();
+  for (const auto& e : edges) {
+    edge_rows.push_back({{"from", e.from},
+                         {"to", e.to},
+                         {"port", e.port},
+                         {"capacity", e.capacity},
+                         {"frames", e.frames},
+                         {"max_occupancy", e.max_occupancy}});
+  }
+  return nlohmann::json{{"nodes", nodes}, {"edges", edge_rows}};
 }
 
 }  // namespace streamlab

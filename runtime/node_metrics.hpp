@@ -33,7 +33,9 @@ struct NodeMetrics {
   std::array<std::uint64_t, kDropReasonCount> dropped{};
   LatencyHistogram latency;  // time spent in the node's process step
 
-  void drop(DropReason reason, std::uint64_t n = 1) { dropped[static_cast<std::size_t>(reason)] += n; }
+  void drop(DropReason reason, std::uint64_t n = 1) {
+    dropped[static_cast<std::size_t>(reason)] += n;
+  }
   std::uint64_t dropped_total() const;
 };
 
@@ -55,11 +57,23 @@ struct NodeSnapshot {
   std::string last_error;
 };
 
+// One edge as counted by its producer.
+struct EdgeSnapshot {
+  std::string from;
+  std::string to;
+  std::uint32_t port = 0;  // input port at `to`
+  std::uint32_t capacity = 0;
+  std::uint64_t frames = 0;         // frames sent on this edge
+  std::uint64_t max_occupancy = 0;  // most frames sent but not yet credited back
+};
+
 NodeSnapshot make_snapshot(const NodeMetrics& metrics);  // identity fields left empty
 
 // {"nodes":[{"pipeline","node","type","state","frames_in","frames_out","errors",
 //  "restarts","dropped":{reason:count},"dead_lettered","latency_us":{...},
-//  "queue":{"capacity","max_occupancy"}}]}
-nlohmann::json snapshot_to_json(const std::vector<NodeSnapshot>& rows);
+//  "queue":{"capacity","max_occupancy"}}],
+//  "edges":[{"from","to","port","capacity","frames","max_occupancy"}]}
+nlohmann::json snapshot_to_json(const std::vector<NodeSnapshot>& rows,
+                                const std::vector<EdgeSnapshot>& edges = {});
 
 }  // namespace streamlab

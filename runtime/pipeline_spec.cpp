@@ -1,0 +1,553 @@
+#include "runtime/pipeline_spec.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <utility>
+
+namespace streamlab {
+
+namespace {
+
+const std::vector<std::string> kTopLevelKeys = {"name", "pipeline_config", "nodes", "connections",
+                                                "description"};
+const std::vector<std::string> kNodeKeys = {"id", "type", "config", "supervision", "on"};
+const std::vector<std::string> kConnectionKeys = {"from", "to", "capacity"};
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
+// The value as written, shortened so a huge value cannot flood the terminal.
+std::string shown(const json& value) {
+  std::string text = value.dump();
+  if (text.size() > 60) text = text.substr(0, 57) + "...";
+  return text;
+}
+
+std::string in_quotes(const std::string& s) { return "\"" + s + "\""; }
+
+// RFC 6901: a key containing '/' or '~' must not be mistaken for two path steps.
+std::string pointer_token(const std::string& key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
+  }
+  return out;
+}
+
+std::string at(const std::string& parent, const std::string& key) {
+  return parent + "/" + pointer_token(key);
+}
+std::string at(const std::string& parent, std::size_t index) {
+  return parent + "/" + std::to_string(index);
+}
+
+// nlohmann reports a 1-based count of bytes read; its own line/column are not
+// reliable after a lookahead, so they are recomputed from the text.
+std::string line_column(const std::string& text, std::size_t bytes_read) {
+  std::size_t offset = std::min(bytes_read > 0 ? bytes_read - 1 : 0, text.size());
+  std::size_t line = 1 + std::count(text.begin(), text.begin() + offset, '\n');
+  std::size_t line_start = text.rfind('\n', offset == 0 ? std::string::npos : offset - 1);
+  std::size_t column =
+      line_start == std::string::npos || offset == 0 ? offset + 1 : offset - line_start;
+  return "line " + std::to_string(line) + ", column " + std::to_string(column);
+}
+
+// Drops nlohmann's "[json.exception...] parse error at ...: " prefix, whose
+// position is replaced by ours.
+std::string parse_error_reason(const std::string& what) {
+  auto start = what.find("parse error");
+  auto colon = what.find(": ", start == std::string::npos ? 0 : start);
+  return colon == std::string::npos ? what : what.substr(colon + 2);
+}
+
+std::optional<std::size_t> as_capacity(const json& value) {
+  if (!value.is_number()) return std::nullopt;
+  double v = value.get<double>();
+  if (!std::isfinite(v) || std::floor(v) != v || v < 1 ||
+      v > static_cast<double>(PipelineConfig::kMaxChannelCapacity))
+    return std::nullopt;
+  return static_cast<std::size_t>(v);
+}
+
+std::string capacity_rule() {
+  return "an integer in [1, " + std::to_string(PipelineConfig::kMaxChannelCapacity) + "]";
+}
+
+std::string plural(std::size_t n, const std::string& word) {
+  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
+
+// One parse: collects problems instead of stopping at the first, and keeps
+// enough bookkeeping (JSON indices, schemas, graph edges) to locate each one.
+class PipelineParser {
+ public:
+  PipelineParser(const std::string& file, const std::vector<const NodeTypeSchema*>& types)
+      : file_(file) {
+    for (const auto* t : types)
+      if (t) types_[t->type] = t;
+    spec_.file = file;
+  }
+
+  ParseResult run(const std::string& text) {
+    json doc;
+    try {
+      doc = json::parse(text);
+    } catch (const json::parse_error& e) {
+      report(line_column(text, e.byte), "", "malformed JSON: " + parse_error_reason(e.what()));
+      return finish();
+    }
+    if (!doc.is_object()) {
+      report("", "", "the pipeline must be a JSON object, got " + shown(doc));
+      return finish();
+    }
+    check_keys(doc, kTopLevelKeys, "", "", "top-level key");
+    parse_name(doc);
+    check_description(doc);
+    parse_pipeline_config(doc);
+    parse_nodes(doc);
+    parse_connections(doc);
+    check_graph();
+    return finish();
+  }
+
+ private:
+  struct NodeInfo {
+    std::size_t json_index;
+    const NodeTypeSchema* schema;     // null when the type is unknown
+    std::vector<std::size_t> inputs;  // "connections" indices into this node
+  };
+  struct Edge {
+    std::size_t from, to;    // indices into spec_.nodes
+    std::size_t json_index;  // in "connections"
+  };
+
+  void report(std::string path, std::string node_id, std::string message) {
+    problems_.push_back(Problem{file_, std::move(path), std::move(node_id), std::move(message)});
+  }
+
+  ParseResult finish() {
+    ParseResult result;
+    if (problems_.empty()) result.spec = std::move(spec_);
+    result.problems = std::move(problems_);
+    return result;
+  }
+
+  void check_keys(const json& object, const std::vector<std::string>& allowed,
+                  const std::string& path, const std::string& node_id, const std::string& what) {
+    for (const auto& item : object.items()) {
+      if (std::find(allowed.begin(), allowed.end(), item.key()) != allowed.end()) continue;
+      report(at(path, item.key()), node_id,
+             "unknown " + what + " " + in_quotes(item.key()) + " (allowed: " + join(allowed) + ")");
+    }
+  }
+
+  std::string known_types() const {
+    std::vector<std::string> names;
+    for (const auto& entry : types_) names.push_back(entry.first);
+    return join(names);
+  }
+
+  void parse_name(const json& doc) {
+    auto it = doc.find("name");
+    if (it == doc.end()) {
+      auto stem = std::filesystem::path(file_).stem().string();
+      spec_.name = stem.empty() ? "pipeline" : stem;
+    } else if (!it->is_string() || it->get_ref<const std::string&>().empty()) {
+      report("/name", "", "\"name\" must be a non-empty string, got " + shown(*it));
+    } else {
+      spec_.name = it->get<std::string>();
+    }
+  }
+
+  void check_description(const json& doc) {
+    auto it = doc.find("description");
+    if (it != doc.end() && !it->is_string())
+      report("/description", "", "\"description\" must be a string, got " + shown(*it));
+  }
+
+  // Keys other than channel_capacity belong to later layers and are kept, not judged.
+  void parse_pipeline_config(const json& doc) {
+    auto it = doc.find("pipeline_config");
+    if (it == doc.end()) return;
+    if (!it->is_object()) {
+      report("/pipeline_config", "", "\"pipeline_config\" must be an object, got " + shown(*it));
+      return;
+    }
+    spec_.config.raw = *it;
+    auto cap = it->find("channel_capacity");
+    if (cap == it->end()) return;
+    if (auto value = as_capacity(*cap))
+      spec_.config.channel_capacity = *value;
+    else
+      report("/pipeline_config/channel_capacity", "",
+             "\"channel_capacity\" must be " + capacity_rule() + ", got " + shown(*cap));
+  }
+
+  void parse_nodes(const json& doc) {
+    auto it = doc.find("nodes");
+    if (it == doc.end()) {
+      report("/nodes", "", "missing \"nodes\" (an array of {\"id\", \"type\", \"config\"})");
+      return;
+    }
+    if (!it->is_array()) {
+      report("/nodes", "", "\"nodes\" must be an array, got " + shown(*it));
+      return;
+    }
+    if (it->empty()) {
+      report("/nodes", "", "the pipeline has no nodes");
+      return;
+    }
+    nodes_listed_ = true;
+    for (std::size_t i = 0; i < it->size(); ++i) parse_node((*it)[i], i);
+  }
+
+  void parse_node(const json& node, std::size_t i) {
+    const std::string path = at("/nodes", i);
+    if (!node.is_object()) {
+      report(path, "", "a node must be an object, got " + shown(node));
+      all_nodes_known_ = false;
+      return;
+    }
+    std::string id = parse_node_id(node, path);
+    check_keys(node, kNodeKeys, path, id, "node key");
+    const NodeTypeSchema* schema = parse_node_type(node, path, id);
+    if (!schema || id.empty()) all_nodes_known_ = false;
+
+    NodeSpec spec;
+    spec.id = id;
+    spec.type = schema ? schema->type : "";
+    spec.supervision = node.value("supervision", json());
+    spec.config = parse_node_config(node, path, id, schema);
+    spec.on = parse_node_placement(node, path, id);
+    if (id.empty()) return;
+
+    auto [existing, inserted] = ids_.emplace(id, spec_.nodes.size());
+    if (!inserted) {
+      report(at(path, "id"), id,
+             "duplicate node id " + in_quotes(id) + " (first defined at " +
+                 at("/nodes", infos_[existing->second].json_index) + ")");
+      all_nodes_known_ = false;
+      return;
+    }
+    spec_.nodes.push_back(std::move(spec));
+    infos_.push_back(NodeInfo{i, schema, {}});
+  }
+
+  std::string parse_node_id(const json& node, const std::string& path) {
+    auto it = node.find("id");
+    if (it == node.end()) {
+      report(at(path, "id"), "", "missing \"id\" (a non-empty string)");
+    } else if (!it->is_string()) {
+      report(at(path, "id"), "", "\"id\" must be a string, got " + shown(*it));
+    } else if (it->get_ref<const std::string&>().empty()) {
+      report(at(path, "id"), "", "\"id\" must not be empty");
+    } else {
+      return it->get<std::string>();
+    }
+    return {};
+  }
+
+  const NodeTypeSchema* parse_node_type(const json& node, const std::string& path,
+                                        const std::string& id) {
+    auto it = node.find("type");
+    if (it == node.end()) {
+      report(at(path, "type"), id, "missing \"type\" (known: " + known_types() + ")");
+    } else if (!it->is_string()) {
+      report(at(path, "type"), id, "\"type\" must be a string, got " + shown(*it));
+    } else if (auto found = types_.find(it->get<std::string>()); found != types_.end()) {
+      return found->second;
+    } else {
+      report(at(path, "type"), id,
+             "unknown node type " + shown(*it) + " (known: " + known_types() + ")");
+    }
+    return nullptr;
+  }
+
+  json parse_node_config(const json& node, const std::string& path, const std::string& id,
+                         const NodeTypeSchema* schema) {
+    json config = node.value("config", json());
+    if (!schema) return config;
+    validate_config(*schema, config, Problem{file_, at(path, "config"), id, ""}, problems_);
+    return with_defaults(*schema, config);
+  }
+
+  std::string parse_node_placement(const json& node, const std::string& path,
+                                   const std::string& id) {
+    auto it = node.find("on");
+    if (it == node.end()) return {};
+    if (it->is_string()) return it->get<std::string>();
+    report(at(path, "on"), id, "\"on\" must be a string (a cluster member), got " + shown(*it));
+    return {};
+  }
+
+  void parse_connections(const json& doc) {
+    auto it = doc.find("connections");
+    if (it == doc.end()) return;  // a lone node is judged by the input checks
+    if (!it->is_array()) {
+      report("/connections", "", "\"connections\" must be an array, got " + shown(*it));
+      inputs_uncertain_ = true;
+      return;
+    }
+    for (std::size_t i = 0; i < it->size(); ++i) parse_connection((*it)[i], i);
+  }
+
+  void parse_connection(const json& conn, std::size_t i) {
+    const std::string path = at("/connections", i);
+    if (!conn.is_object()) {
+      report(path, "", "a connection must be an object, got " + shown(conn));
+      inputs_uncertain_ = true;
+      return;
+    }
+    check_keys(conn, kConnectionKeys, path, "", "connection key");
+    ConnectionSpec spec;
+    spec.capacity = parse_capacity(conn, path);
+    auto from = connection_end(conn, path, "from");
+    auto to = connection_end(conn, path, "to");
+    if (!to) inputs_uncertain_ = true;
+    if (from) check_output_allowed(*from, path);
+    if (to) check_input_allowed(*to, path);
+    if (!from || !to) {
+      // Still an input of `to`: counting it avoids a spurious "missing input".
+      if (to) infos_[*to].inputs.push_back(i);
+      return;
+    }
+    spec.from = spec_.nodes[*from].id;
+    spec.to = spec_.nodes[*to].id;
+    if (is_new_edge(*from, *to, path)) {
+      edges_.push_back(Edge{*from, *to, i});
+      infos_[*to].inputs.push_back(i);
+    }
+    spec_.connections.push_back(std::move(spec));
+  }
+
+  std::size_t parse_capacity(const json& conn, const std::string& path) {
+    auto it = conn.find("capacity");
+    if (it == conn.end()) return spec_.config.channel_capacity;
+    if (auto value = as_capacity(*it)) return *value;
+    report(at(path, "capacity"), "",
+           "\"capacity\" must be " + capacity_rule() + ", got " + shown(*it));
+    return spec_.config.channel_capacity;
+  }
+
+  // Index of the node named by conn[key], or nullopt after reporting why not.
+  std::optional<std::size_t> connection_end(const json& conn, const std::string& path,
+                                            const std::string& key) {
+    const std::string where = at(path, key);
+    const std::string direction = key == "from" ? "from" : "to";
+    auto it = conn.find(key);
+    if (it == conn.end()) {
+      report(where, "", "missing " + in_quotes(key) + " (a node id)");
+    } else if (!it->is_string()) {
+      report(where, "", in_quotes(key) + " must be a node id string, got " + shown(*it));
+    } else if (auto found = ids_.find(it->get<std::string>()); found != ids_.end()) {
+      return found->second;
+    } else if (nodes_listed_) {  // without a node list every id is unknown: say it once
+      report(where, "", "connection " + direction + " unknown node " + shown(*it));
+    }
+    return std::nullopt;
+  }
+
+  void check_output_allowed(std::size_t from, const std::string& path) {
+    const auto* schema = infos_[from].schema;
+    const std::string& id = spec_.nodes[from].id;
+    if (schema && schema->is_sink())
+      report(at(path, "from"), id,
+             "node " + in_quotes(id) + " is a sink (type " + in_quotes(schema->type) +
+                 ") and has no output");
+  }
+
+  void check_input_allowed(std::size_t to, const std::string& path) {
+    const auto* schema = infos_[to].schema;
+    const std::string& id = spec_.nodes[to].id;
+    if (schema && schema->is_source())
+      report(at(path, "to"), id,
+             "node " + in_quotes(id) + " is a source (type " + in_quotes(schema->type) +
+                 ") and takes no inputs");
+  }
+
+  // Self-loops and repeats are reported here and kept out of the graph, so
+  // the cycle and input-count checks do not report them a second time.
+  bool is_new_edge(std::size_t from, std::size_t to, const std::string& path) {
+    const std::string& id = spec_.nodes[from].id;
+    if (from == to) {
+      report(path, id, "connection from " + in_quotes(id) + " to itself");
+      return false;
+    }
+    for (const auto& edge : edges_) {
+      if (edge.from != from || edge.to != to) continue;
+      report(path, spec_.nodes[to].id,
+             "duplicate connection " + in_quotes(id) + " -> " + in_quotes(spec_.nodes[to].id) +
+                 " (same as " + at("/connections", edge.json_index) + ")");
+      return false;
+    }
+    return true;
+  }
+
+  // Each check runs only when what it needs is known, so one typo does not
+  // cascade into reports about its neighbours.
+  void check_graph() {
+    if (!inputs_uncertain_) check_input_counts();
+    if (all_nodes_known_ && !spec_.nodes.empty()) check_sources_and_sinks();
+    check_cycles();
+  }
+
+  void check_input_counts() {
+    for (std::size_t n = 0; n < spec_.nodes.size(); ++n) {
+      const auto* schema = infos_[n].schema;
+      if (!schema || schema->is_source()) continue;  // inputs to sources are reported per edge
+      const auto& incoming = infos_[n].inputs;
+      const std::string& id = spec_.nodes[n].id;
+      if (incoming.size() < schema->min_inputs)
+        report(at("/nodes", infos_[n].json_index), id,
+               "missing input: node type " + in_quotes(schema->type) + " needs at least " +
+                   plural(schema->min_inputs, "input") + ", has " +
+                   std::to_string(incoming.size()));
+      if (incoming.size() > schema->max_inputs)
+        report(at(at("/connections", incoming[schema->max_inputs]), "to"), id,
+               "too many inputs: node type " + in_quotes(schema->type) + " takes at most " +
+                   plural(schema->max_inputs, "input") + ", has " +
+                   std::to_string(incoming.size()));
+    }
+  }
+
+  std::string types_where(bool (NodeTypeSchema::*role)() const) const {
+    std::vector<std::string> names;
+    for (const auto& entry : types_)
+      if ((entry.second->*role)()) names.push_back(entry.first);
+    return join(names);
+  }
+
+  void check_sources_and_sinks() {
+    auto any = [&](bool (NodeTypeSchema::*role)() const) {
+      return std::any_of(infos_.begin(), infos_.end(),
+                         [&](const NodeInfo& info) { return (info.schema->*role)(); });
+    };
+    if (!any(&NodeTypeSchema::is_source))
+      report("/nodes", "",
+             "the pipeline has no source (a node type without inputs: " +
+                 types_where(&NodeTypeSchema::is_source) + ")");
+    if (!any(&NodeTypeSchema::is_sink))
+      report("/nodes", "",
+             "the pipeline has no sink (a node type without output: " +
+                 types_where(&NodeTypeSchema::is_sink) + ")");
+  }
+
+  // Iterative DFS so a long chain in a hostile file cannot overflow the
+  // stack. Every edge back to a node on the current path closes one cycle.
+  void check_cycles() {
+    enum class Mark { unvisited, on_path, done };
+    std::vector<Mark> mark(spec_.nodes.size(), Mark::unvisited);
+    std::vector<std::vector<const Edge*>> out(spec_.nodes.size());
+    for (const auto& edge : edges_) out[edge.from].push_back(&edge);
+
+    struct Step {
+      std::size_t node;
+      std::size_t next_edge;
+    };
+    std::vector<Step> path;
+    for (std::size_t root = 0; root < spec_.nodes.size(); ++root) {
+      if (mark[root] != Mark::unvisited) continue;
+      mark[root] = Mark::on_path;
+      path.push_back({root, 0});
+      while (!path.empty()) {
+        Step& step = path.back();
+        if (step.next_edge == out[step.node].size()) {
+          mark[step.node] = Mark::done;
+          path.pop_back();
+          continue;
+        }
+        const Edge& edge = *out[step.node][step.next_edge++];
+        if (mark[edge.to] == Mark::on_path) report_cycle(path, edge);
+        if (mark[edge.to] != Mark::unvisited) continue;
+        mark[edge.to] = Mark::on_path;
+        path.push_back({edge.to, 0});
+      }
+    }
+  }
+
+  template <typename Path>
+  void report_cycle(const Path& path, const Edge& closing) {
+    auto start = std::find_if(path.begin(), path.end(),
+                              [&](const auto& step) { return step.node == closing.to; });
+    std::string chain;
+    for (auto it = start; it != path.end(); ++it)
+      chain += in_quotes(spec_.nodes[it->node].id) + " -> ";
+    chain += in_quotes(spec_.nodes[closing.to].id);
+    report(at("/connections", closing.json_index), spec_.nodes[closing.to].id, "cycle: " + chain);
+  }
+
+  std::string file_;
+  std::map<std::string, const NodeTypeSchema*> types_;  // sorted, for listings
+  PipelineSpec spec_;
+  Problems problems_;
+  std::vector<NodeInfo> infos_;  // parallel to spec_.nodes
+  std::map<std::string, std::size_t> ids_;
+  std::vector<Edge> edges_;        // resolved connections, without self-loops and repeats
+  bool nodes_listed_ = false;      // "nodes" is a non-empty array
+  bool all_nodes_known_ = true;    // every node has a usable id and a known type
+  bool inputs_uncertain_ = false;  // some connection's target could not be resolved
+};
+
+}  // namespace
+
+int PipelineSpec::index_of(const std::string& id) const {
+  for (std::size_t i = 0; i < nodes.size(); ++i)
+    if (nodes[i].id == id) return static_cast<int>(i);
+  return -1;
+}
+
+std::vector<const ConnectionSpec*> PipelineSpec::inputs_of(const std::string& id) const {
+  std::vector<const ConnectionSpec*> out;
+  for (const auto& c : connections)
+    if (c.to == id) out.push_back(&c);
+  return out;
+}
+
+std::vector<const ConnectionSpec*> PipelineSpec::outputs_of(const std::string& id) const {
+  std::vector<const ConnectionSpec*> out;
+  for (const auto& c : connections)
+    if (c.from == id) out.push_back(&c);
+  return out;
+}
+
+ParseResult parse_pipeline(const std::string& text, const std::string& file,
+                           const std::vector<const NodeTypeSchema*>& types) {
+  return PipelineParser(file, types).run(text);
+}
+
+ParseResult load_pipeline_file(const std::string& path,
+                               const std::vector<const NodeTypeSchema*>& types) {
+  std::string text;
+  errno = 0;
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  bool ok = f != nullptr;
+  if (ok) {
+    char chunk[8192];
+    std::size_t n;
+    while ((n = std::fread(chunk, 1, sizeof chunk, f)) > 0) text.append(chunk, n);
+    ok = !std::ferror(f);  // a directory opens fine on Linux; reading it fails with EISDIR
+    std::fclose(f);
+  }
+  if (!ok) {
+    ParseResult result;
+    result.problems.push_back(
+        Problem{path, "", "", std::string("cannot read file: ") + std::strerror(errno)});
+    return result;
+  }
+  return parse_pipeline(text, path, types);
+}
+
+}  // namespace streamlab
