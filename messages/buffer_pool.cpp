@@ -1,5 +1,6 @@
 #include "messages/buffer_pool.hpp"
 
+#include <cstdint>
 #include <new>
 
 #include "messages/mpmc_queue.hpp"
@@ -22,6 +23,9 @@ struct BufferPool::SizeClass {
 };
 
 SampleBuffer* SampleBuffer::allocate(BufferPool* pool, std::size_t capacity) {
+  // An absurd request (oversized path) must not wrap the byte count around
+  // to a small block that the caller then writes `capacity` floats into.
+  if (capacity > (SIZE_MAX - kHeader) / sizeof(float)) throw std::bad_array_new_length();
   void* block = ::operator new(kHeader + capacity * sizeof(float), std::align_val_t(kAlign));
   auto* samples = reinterpret_cast<float*>(static_cast<char*>(block) + kHeader);
   return new (block) SampleBuffer(pool, capacity, samples);

@@ -5,14 +5,18 @@
 #include <atomic>
 #include <cstddef>
 #include <memory>
+#include <stdexcept>
 
 namespace streamlab {
 
 template <class T>
 class MpmcQueue {
  public:
-  // capacity must be a power of two.
-  explicit MpmcQueue(std::size_t capacity) : mask_(capacity - 1), cells_(new Cell[capacity]) {
+  // capacity must be a power of two, at least 2: the cell sequence numbers
+  // cannot tell a full cell from an empty one in a one-cell ring, and a
+  // non-power-of-two capacity breaks the index mask.
+  explicit MpmcQueue(std::size_t capacity)
+      : mask_(checked(capacity) - 1), cells_(new Cell[capacity]) {
     for (std::size_t i = 0; i < capacity; ++i) cells_[i].seq.store(i, std::memory_order_relaxed);
   }
 
@@ -39,6 +43,7 @@ class MpmcQueue {
   bool try_pop(T& out) {
     std::size_t pos = head_.load(std::memory_order_relaxed);
     Cell* cell;
+    int waits = 0;
     for (;;) {
       cell = &cells_[pos & mask_];
       std::size_t seq = cell->seq.load(std::memory_order_acquire);
@@ -46,7 +51,13 @@ class MpmcQueue {
       if (diff == 0) {
         if (head_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) break;
       } else if (diff < 0) {
-        return false;  // empty
+        // Not published yet: either empty, or a push has claimed this cell
+        // and is writing it (a few instructions). Reporting "empty" then
+        // would make the pool allocate although buffers are coming back, so
+        // wait a little for the push; give up only if it stalls (preempted).
+        if (tail_.load(std::memory_order_acquire) == pos || ++waits > kMaxWaits) return false;
+        pause();
+        pos = head_.load(std::memory_order_relaxed);
       } else {
         pos = head_.load(std::memory_order_relaxed);
       }
@@ -57,6 +68,18 @@ class MpmcQueue {
   }
 
  private:
+  static constexpr int kMaxWaits = 256;
+  static void pause() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+  static std::size_t checked(std::size_t capacity) {
+    if (capacity < 2 || (capacity & (capacity - 1)) != 0) {
+      throw std::invalid_argument("MpmcQueue capacity must be a power of two >= 2");
+    }
+    return capacity;
+  }
   struct Cell {
     std::atomic<std::size_t> seq;
     T value;
