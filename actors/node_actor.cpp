@@ -141,6 +141,10 @@ class node_actor : public caf::event_based_actor {
         complete();
         return;
       }
+      if (end_of_input_) {
+        begin_finish();
+        continue;
+      }
       if (is_source() ? !source_step() : !process_step()) return;
     }
     if (!done_ && !pump_scheduled_) {
@@ -153,7 +157,7 @@ class node_actor : public caf::event_based_actor {
   bool source_step() {
     bool limit_reached = setup_->max_frames && metrics_.frames_out >= setup_->max_frames;
     if (stop_requested_ || limit_reached) {
-      begin_finish();
+      end_of_input_ = true;
       return true;
     }
     bool end_of_stream = false;
@@ -174,14 +178,15 @@ class node_actor : public caf::event_based_actor {
       if (frame.timestamp_ns == 0) frame.timestamp_ns = wall_ns();
     metrics_.frames_out += produced_.size();
     next_to_send_ = 0;
-    if (end_of_stream) begin_finish();
+    // The frames just produced go out first; finish() comes after them.
+    if (end_of_stream) end_of_input_ = true;
     return true;
   }
 
   bool process_step() {
     if (!aligner_.next(slots_)) {
       if (aligner_.drained()) {
-        begin_finish();
+        end_of_input_ = true;
         return true;
       }
       return false;  // waiting for input
@@ -241,6 +246,7 @@ class node_actor : public caf::event_based_actor {
     return true;
   }
 
+  // Precondition: everything produced before has been sent (or counted).
   void begin_finish() {
     if (finishing_) return;
     finishing_ = true;
@@ -327,6 +333,7 @@ class node_actor : public caf::event_based_actor {
   NodeMetrics metrics_;
   std::string last_error_;
   bool stop_requested_ = false;
+  bool end_of_input_ = false;  // no more steps: finish once produced frames are out
   bool finishing_ = false;
   bool failed_ = false;
   bool done_ = false;

@@ -1,0 +1,165 @@
+#include <sndfile.h>
+
+#include <cstring>
+#include <stdexcept>
+#include <vector>
+
+#include "nodes/builtin_types.hpp"
+#include "nodes/node_support.hpp"
+
+namespace streamlab {
+
+namespace {
+
+using namespace node_support;
+
+struct SndfileCloser {
+  void operator()(SNDFILE* file) const { sf_close(file); }
+};
+using SndfilePtr = std::unique_ptr<SNDFILE, SndfileCloser>;
+
+// Returns the reason when libsndfile cannot read `path`, empty when it can.
+std::string open_for_read(const std::string& path, SndfilePtr& file, SF_INFO& info) {
+  info = SF_INFO{};
+  file.reset(sf_open(path.c_str(), SFM_READ, &info));
+  if (!file) return sf_strerror(nullptr);
+  if (info.channels <= 0) {
+    file.reset();
+    return "the file declares no channels";
+  }
+  return {};
+}
+
+class WavSourceNode final : public Node {
+ public:
+  // Opening fails here, by throwing, rather than on the first generate():
+  // a source whose file cannot be opened can never produce anything, and the
+  // actor reports a failed construction as clearly as a failed step. The
+  // schema's cross check has normally caught the problem before any actor
+  // starts; this covers a file that changed in between.
+  WavSourceNode(const json& config, const NodeContext& ctx)
+      : pool_(ctx.pool ? ctx.pool : &BufferPool::process_pool()),
+        path_(config.at("path").get<std::string>()),
+        frame_size_(small_uint_field(config.at("frame_size"))),
+        loop_(config.at("loop").get<bool>()) {
+    SF_INFO info;
+    std::string why = open_for_read(path_, file_, info);
+    if (!why.empty()) throw std::runtime_error("wav_source: cannot open \"" + path_ + "\": " + why);
+    sample_rate_ = static_cast<std::uint32_t>(info.samplerate);
+    channels_ = static_cast<std::uint32_t>(info.channels);
+    scratch_.resize(std::size_t{frame_size_} * channels_);
+  }
+
+  Status generate(FrameList& out, bool& end_of_stream) override {
+    end_of_stream = false;
+    if (!file_) {
+      end_of_stream = true;
+      return Status::ok();
+    }
+    std::size_t got = 0;
+    bool at_end = false;
+    bool just_rewound = false;
+    while (got < frame_size_) {
+      const sf_count_t want = static_cast<sf_count_t>(frame_size_ - got);
+      const sf_count_t read = sf_readf_float(file_.get(), scratch_.data() + got * channels_, want);
+      if (read > 0) {
+        got += static_cast<std::size_t>(read);
+        just_rewound = false;
+      }
+      if (read == want) break;
+      if (sf_error(file_.get()) != SF_ERR_NO_ERROR)
+        return Status::error("wav_source: reading \"" + path_ +
+                             "\" failed: " + sf_strerror(file_.get()));
+      // End of file. Looping wraps inside the frame so looped audio stays
+      // gapless and every frame keeps its full size; an empty file would
+      // wrap forever, hence the check that the last rewind yielded samples.
+      if (!loop_ || just_rewound) {
+        at_end = true;
+        break;
+      }
+      if (sf_seek(file_.get(), 0, SEEK_SET) < 0)
+        return Status::error("wav_source: cannot rewind \"" + path_ +
+                             "\" to loop: " + sf_strerror(file_.get()));
+      just_rewound = true;
+    }
+
+    if (got > 0) emit(got, out);
+    if (at_end) {
+      end_of_stream = true;
+      file_.reset();
+    }
+    return Status::ok();
+  }
+
+  Status finish(FrameList&) override {
+    file_.reset();
+    return Status::ok();
+  }
+
+ private:
+  void emit(std::size_t frames, FrameList& out) {
+    WritableBuffer buffer = pool_->acquire(frames * channels_);
+    float* __restrict dst = buffer.data();
+    const float* __restrict src = scratch_.data();
+    if (channels_ == 1) {
+      std::memcpy(dst, src, frames * sizeof(float));
+    } else {
+      for (std::size_t c = 0; c < channels_; ++c) {
+        float* __restrict plane = dst + c * frames;
+        for (std::size_t i = 0; i < frames; ++i) plane[i] = src[i * channels_ + c];
+      }
+    }
+    Frame frame;
+    frame.seq = seq_++;
+    frame.timestamp_ns = wall_clock_ns();
+    frame.sample_rate = sample_rate_;
+    frame.channels = channels_;
+    frame.frames = static_cast<std::uint32_t>(frames);
+    frame.samples = std::move(buffer).freeze();
+    out.push_back(std::move(frame));
+  }
+
+  BufferPool* pool_;
+  std::string path_;
+  std::uint32_t frame_size_;
+  bool loop_;
+  SndfilePtr file_;
+  std::uint32_t sample_rate_ = 0;
+  std::uint32_t channels_ = 0;
+  std::vector<float> scratch_;  // interleaved, as libsndfile delivers it
+  std::uint64_t seq_ = 0;
+};
+
+}  // namespace
+
+NodeType wav_source_node_type() {
+  NodeTypeSchema schema;
+  schema.type = "wav_source";
+  schema.summary = "reads an audio file (WAV, FLAC, ... anything libsndfile reads) (source)";
+  schema.min_inputs = 0;
+  schema.max_inputs = 0;
+  schema.fields = {
+      path_field("path", "audio file to read", PathCheck::readable_file),
+      integer_field("frame_size", "samples per channel in each frame (the last may be shorter)",
+                    1024, 1.0, 65536.0),
+      boolean_field("loop", "start over at the end of the file instead of ending", false),
+  };
+  // Existence and permissions are field checks; whether the contents are
+  // audio libsndfile understands is only known by opening it, and saying so
+  // at validation beats failing when the pipeline starts.
+  schema.cross_check = [](const json& config, const auto& report) {
+    SndfilePtr file;
+    SF_INFO info;
+    const std::string path = config.at("path").get<std::string>();
+    std::string why = open_for_read(path, file, info);
+    if (!why.empty()) report("path", "cannot read \"" + path + "\" as audio: " + why);
+  };
+  NodeType type;
+  type.schema = std::move(schema);
+  type.make = [](const json& config, const NodeContext& ctx) -> std::unique_ptr<Node> {
+    return std::make_unique<WavSourceNode>(config, ctx);
+  };
+  return type;
+}
+
+}  // namespace streamlab

@@ -287,7 +287,7 @@ TEST_CASE("a forced stop accounts for every frame it discards", "[actors][stop]"
   CHECK(out.frames_in == slow.frames_out);
 }
 
-TEST_CASE("--duration stops the sources after that time", "[actors][stop]") {
+TEST_CASE("a duration limit stops the sources after that time", "[actors][stop]") {
   auto spec = spec_from(R"({"nodes":[
       {"id":"src","type":"sine","config":{"frame_size":64}},
       {"id":"slow","type":"fault","config":{"delay_ms":1}},
@@ -302,4 +302,18 @@ TEST_CASE("--duration stops the sources after that time", "[actors][stop]") {
   CHECK(r.elapsed_s >= 0.3);
   CHECK(r.elapsed_s < 5.0);
   CHECK(row(r, "out").frames_in == row(r, "src").frames_out);
+}
+
+TEST_CASE("a source that ends its own stream delivers its last frame", "[actors]") {
+  auto log = log_for("self_ending");
+  auto spec = spec_from(R"({"nodes":[
+      {"id":"src","type":"sine","config":{"frame_size":64,"num_frames":37}},
+      {"id":"out","type":"probe","config":{"tag":"self_ending"}}],
+    "connections":[{"from":"src","to":"out"}]})");
+  RunResult r = run_pipeline(spec, test_registry(), RunOptions{});
+  REQUIRE(r.started);
+  CHECK(row(r, "src").frames_out == 37);
+  CHECK(row(r, "out").frames_in == 37);
+  REQUIRE(log->seqs.size() == 37);
+  CHECK(log->seqs.back() == 36);
 }
