@@ -17,17 +17,38 @@
 #include <caf/meta/type_name.hpp>
 #include <caf/sec.hpp>
 
+#include <memory>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+
 #include "messages/frame.hpp"
 #include "messages/frame_codec.hpp"
+#include "runtime/dead_letter_file.hpp"
 #include "runtime/node_metrics.hpp"
 
 namespace streamlab {
 
 // Data path (subject to credits).
-using data_atom = caf::atom_constant<caf::atom("data")>;  // (data, port, Frame)
-// Flow control and stream structure (never subject to credits).
-using credit_atom = caf::atom_constant<caf::atom("credit")>;  // (credit, port, n)
+// (data, port, index on the edge, Frame)
+using data_atom = caf::atom_constant<caf::atom("data")>;
+// Flow control and stream structure (never subject to credits). A credit
+// carries the consumer's cumulative count of frames consumed on that edge,
+// not a delta: a credit lost with a failed actor is made good by the next.
+using credit_atom = caf::atom_constant<caf::atom("credit")>;  // (credit, port, consumed_total)
 using eos_atom = caf::atom_constant<caf::atom("eos")>;        // (eos, port)
+// Supervision: re-wiring around a replaced node, in place.
+using rewire_atom =
+    caf::atom_constant<caf::atom("rewire")>;  // to a producer: (old, new, port, consumed)
+using resync_atom = caf::atom_constant<caf::atom("resync")>;  // to a consumer: (port, new_producer)
+using failed_atom = caf::atom_constant<caf::atom("failed")>;  // node -> supervisor: (HandoverPtr)
+using handover_atom = caf::atom_constant<caf::atom("handover")>;  // swap out a stand-in
+using restart_atom = caf::atom_constant<caf::atom("restart")>;    // supervisor timer: (index)
+using trial_atom = caf::atom_constant<caf::atom("trial")>;        // supervisor timer: (index)
+using success_atom = caf::atom_constant<caf::atom("success")>;    // a good frame in a breaker trial
+using retry_atom = caf::atom_constant<caf::atom("retry")>;  // node timer: retry the held frame
+using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;      // the run is over
+using result_atom = caf::atom_constant<caf::atom("result")>;          // supervisor -> runner
+using dead_letter_atom = caf::atom_constant<caf::atom("deadlettr")>;  // (DeadLetter)
 // Control from the runner, sent at high priority so a full data path can
 // always be stopped.
 using start_atom = caf::atom_constant<caf::atom("start")>;
@@ -36,7 +57,36 @@ using kill_atom = caf::atom_constant<caf::atom("kill")>;      // forced: flush s
 using report_atom = caf::atom_constant<caf::atom("report")>;  // a node's final NodeReport
 using pump_atom = caf::atom_constant<caf::atom("pump")>;      // a source continuing its work
 
-// What a node actor tells the runner when it is done.
+// One output edge as a producer leaves it to its replacement.
+struct OutputHandover {
+  std::uint64_t sent = 0;
+  std::uint64_t acked = 0;
+  std::vector<Frame> unacked;  // sent - acked frames, oldest first, for a re-send if needed
+  bool eos_sent = false;
+  std::uint64_t max_in_flight = 0;
+};
+
+// A frame set that made an instance fail, so its replacement knows how
+// often it has been tried (it is dead-lettered once the retries run out).
+struct FailedFrame {
+  std::uint32_t port = 0;
+  std::uint64_t seq = 0;
+  std::uint32_t attempts = 0;
+};
+
+// What a node actor leaves behind when it fails or is swapped out: enough
+// for a replacement to continue in place, with neighbours untouched.
+struct Handover {
+  std::string error;                    // empty for a planned swap
+  std::vector<std::uint64_t> consumed;  // per input port: frames finished with
+  std::vector<OutputHandover> outputs;
+  std::vector<Frame> pending;  // produced but not sent yet
+  std::vector<FailedFrame> failing;
+  NodeMetrics metrics;  // frames_in counts consumed frames only: the rest is re-sent
+};
+using HandoverPtr = std::shared_ptr<const Handover>;
+
+// What a node actor tells its supervisor when its stream has ended.
 struct NodeReport {
   NodeSnapshot snapshot;
   std::vector<EdgeSnapshot> edges;      // outgoing
@@ -85,3 +135,7 @@ typename Inspector::result_type inspect(Inspector& f, Frame& x) {
 }
 
 }  // namespace streamlab
+
+// Handovers and setups never leave the process: they travel by pointer.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(streamlab::HandoverPtr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(streamlab::DeadLetter)

@@ -7,7 +7,6 @@
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
-#include "actors/messages.hpp"
 #include "runtime/input_aligner.hpp"
 #include "runtime/node_metrics.hpp"
 
@@ -41,15 +40,22 @@ bool worth_logging(std::uint64_t nth) {
 struct Output {
   OutputLink link;
   caf::strong_actor_ptr address;  // to recognise its credits
-  std::uint32_t credit = 0;
   std::uint64_t sent = 0;
+  std::uint64_t acked = 0;
+  FrameRing unacked;  // kept for a re-send until the consumer reports them consumed
+  bool eos_sent = false;
   std::uint64_t max_in_flight = 0;
+
+  explicit Output(const OutputLink& l)
+      : link(l), address(caf::actor_cast<caf::strong_actor_ptr>(l.consumer)), unacked(l.capacity) {}
+  bool has_room() const { return sent - acked < link.capacity; }
 };
 
 struct Input {
-  caf::strong_actor_ptr producer;  // learned from its first frame
-  std::uint32_t batch = 1;         // credits handed back at once
-  std::uint32_t owed = 0;          // consumed frames not yet credited back
+  caf::strong_actor_ptr producer;  // whoever sent the latest frame, or the supervisor's resync
+  std::uint32_t batch = 1;         // consumed frames reported at once
+  std::uint64_t consumed = 0;      // cumulative
+  std::uint64_t reported = 0;      // the consumed count the producer was last told
   std::uint64_t received = 0;
 };
 
@@ -62,29 +68,41 @@ class node_actor : public caf::event_based_actor {
                                           setup_->input_capacities.end())) {
     for (auto capacity : setup_->input_capacities) {
       Input in;
-      // Half the window: the producer never runs dry while credits travel.
+      // Half the window: the producer never runs dry while reports travel.
       in.batch = std::max<std::uint32_t>(1, capacity / 2);
       inputs_.push_back(in);
     }
-    for (const auto& link : setup_->outputs) {
-      Output out;
-      out.link = link;
-      out.address = caf::actor_cast<caf::strong_actor_ptr>(link.consumer);
-      out.credit = link.capacity;
-      outputs_.push_back(std::move(out));
-    }
+    for (const auto& link : setup_->outputs) outputs_.emplace_back(link);
     produced_.reserve(16);
+    if (setup_->resume) take_over(*setup_->resume);
   }
 
   const char* name() const override { return "streamlab.node"; }
 
   caf::behavior make_behavior() override {
+    // A replacement cannot know which of its predecessor's frames reached
+    // consumers that were themselves replaced since: it sends them all again.
+    if (setup_->resume)
+      for (const auto& out : outputs_) resend_unacked(out);
     return {
-        [this](data_atom, std::uint32_t port, const Frame& frame) { on_data(port, frame); },
-        [this](credit_atom, std::uint32_t port, std::uint32_t n) { on_credit(port, n); },
+        [this](data_atom, std::uint32_t port, std::uint64_t index, const Frame& frame) {
+          on_data(port, index, frame);
+        },
+        [this](credit_atom, std::uint32_t port, std::uint64_t consumed) {
+          on_credit(current_sender(), port, consumed);
+        },
         [this](eos_atom, std::uint32_t port) {
           if (port < aligner_.ports()) aligner_.end(port);
           pump();
+        },
+        [this](rewire_atom, const caf::actor& old_consumer, const caf::actor& replacement,
+               std::uint32_t port,
+               std::uint64_t consumed) { on_rewire(old_consumer, replacement, port, consumed); },
+        [this](resync_atom, std::uint32_t port, const caf::actor& producer) {
+          if (port >= inputs_.size()) return;
+          inputs_[port].producer = caf::actor_cast<caf::strong_actor_ptr>(producer);
+          inputs_[port].reported = 0;  // tell the new producer where we are, now
+          report_consumed(port, true);
         },
         [this](start_atom) { pump(); },
         [this](stop_atom) {
@@ -96,19 +114,65 @@ class node_actor : public caf::event_based_actor {
           pump_scheduled_ = false;
           pump();
         },
+        [this](retry_atom) {
+          retry_wait_ = false;
+          pump();
+        },
+        [this](handover_atom) {
+          send(setup_->supervisor, handover_atom::value,
+               HandoverPtr(std::make_shared<Handover>(make_handover(std::string()))));
+          quit();
+        },
+        [this](shutdown_atom) { quit(); },
     };
   }
 
  private:
   bool is_source() const { return setup_->input_capacities.empty(); }
+  const SupervisionConfig& policy() const { return setup_->supervision; }
 
-  void on_data(std::uint32_t port, const Frame& frame) {
+  // Continues where the failed (or swapped) instance stopped.
+  void take_over(const Handover& h) {
+    metrics_ = h.metrics;
+    for (std::size_t p = 0; p < inputs_.size() && p < h.consumed.size(); ++p) {
+      inputs_[p].consumed = h.consumed[p];
+      inputs_[p].received = h.consumed[p];
+    }
+    for (std::size_t i = 0; i < outputs_.size() && i < h.outputs.size(); ++i) {
+      Output& out = outputs_[i];
+      const OutputHandover& prev = h.outputs[i];
+      out.sent = prev.sent;
+      out.acked = prev.acked;
+      out.eos_sent = prev.eos_sent;
+      out.max_in_flight = prev.max_in_flight;
+      for (const auto& f : prev.unacked) out.unacked.push(f);
+    }
+    produced_ = h.pending;
+    failing_ = h.failing;
+    if (is_source()) seq_offset_ = h.metrics.frames_out;
+    last_error_ = h.error;
+  }
+
+  // `index` is the frame's position on its edge: re-sends after a
+  // re-wiring may repeat frames this node already has, and are dropped here.
+  void on_data(std::uint32_t port, std::uint64_t index, const Frame& frame) {
     if (port >= inputs_.size()) {
       spdlog::error("node \"{}\": frame for input port {} it does not have", setup_->node_id, port);
       return;
     }
     Input& in = inputs_[port];
-    if (!in.producer) in.producer = current_sender();
+    if (in.producer != current_sender()) in.producer = current_sender();
+    if (index < in.received) return;  // a duplicate from a re-send
+    if (index > in.received) {
+      // Frames that never arrived: only possible if an instance died without
+      // a handover (a defect). Counted, never silent.
+      spdlog::error("node \"{}\": input {} lost frames {}..{} in transit", setup_->node_id, port,
+                    in.received, index - 1);
+      metrics_.frames_in += index - in.received;
+      metrics_.drop(DropReason::node_failed, index - in.received);
+      in.consumed += index - in.received;
+      in.received = index;
+    }
     ++in.received;
     ++metrics_.frames_in;
     if (!aligner_.push(port, frame)) {
@@ -120,23 +184,48 @@ class node_actor : public caf::event_based_actor {
     pump();
   }
 
-  void on_credit(std::uint32_t port, std::uint32_t n) {
-    const auto& sender = current_sender();
+  void on_credit(const caf::strong_actor_ptr& sender, std::uint32_t port, std::uint64_t consumed) {
     for (auto& out : outputs_) {
-      if (out.link.port == port && out.address == sender) {
-        out.credit += n;
-        break;
+      if (out.link.port != port || out.address != sender) continue;
+      while (out.acked < consumed && !out.unacked.empty()) {
+        out.unacked.pop();
+        ++out.acked;
       }
+      break;
     }
     pump();
   }
 
+  // A consumer of ours was replaced: everything it had not consumed goes
+  // to the replacement, in order, followed by the end of stream if we sent it.
+  void on_rewire(const caf::actor& old_consumer, const caf::actor& replacement, std::uint32_t port,
+                 std::uint64_t consumed) {
+    for (auto& out : outputs_) {
+      if (out.link.port != port || out.link.consumer != old_consumer) continue;
+      out.link.consumer = replacement;
+      out.address = caf::actor_cast<caf::strong_actor_ptr>(replacement);
+      while (out.acked < consumed && !out.unacked.empty()) {
+        out.unacked.pop();
+        ++out.acked;
+      }
+      resend_unacked(out);
+    }
+    pump();
+  }
+
+  // Idempotent: the consumer drops frames it already has.
+  void resend_unacked(const Output& out) {
+    for (std::size_t i = 0; i < out.unacked.size(); ++i)
+      send(out.link.consumer, data_atom::value, out.link.port, out.acked + i, out.unacked.at(i));
+    if (out.eos_sent) send(out.link.consumer, eos_atom::value, out.link.port);
+  }
+
   // Does all the work that is possible now: send what waits, then step the
-  // node while there is input and credit. Returns to the mailbox after a
-  // bounded number of steps.
+  // node while there is input and room downstream. Returns to the mailbox
+  // after a bounded number of steps.
   void pump() {
     for (int step = 0; step < kStepsPerTurn && !done_; ++step) {
-      if (!send_produced()) return;  // waiting for credit
+      if (!send_produced()) return;  // waiting for room downstream
       if (finishing_) {
         complete();
         return;
@@ -156,7 +245,8 @@ class node_actor : public caf::event_based_actor {
   // False when there is nothing to do until a message arrives.
   bool source_step() {
     bool limit_reached = setup_->max_frames && metrics_.frames_out >= setup_->max_frames;
-    if (stop_requested_ || limit_reached) {
+    // A source that failed for good has nothing to stand in for: it ends.
+    if (stop_requested_ || limit_reached || setup_->stand_in != StandIn::none) {
       end_of_input_ = true;
       return true;
     }
@@ -167,6 +257,12 @@ class node_actor : public caf::event_based_actor {
     metrics_.latency.record(steady_ns() - t0);
     if (!status.is_ok()) {
       record_error(status.message());
+      produced_.clear();
+      if (policy().on_error == ErrorPolicy::propagate) {
+        fail(status.message());
+        return false;
+      }
+      // A source has no frame to skip or retry: it ends, as failed.
       end_of_stream = true;
       failed_ = true;
     }
@@ -174,8 +270,12 @@ class node_actor : public caf::event_based_actor {
       auto left = setup_->max_frames - metrics_.frames_out;
       if (produced_.size() > left) produced_.resize(left);
     }
-    for (auto& frame : produced_)
+    for (auto& frame : produced_) {
+      // A restarted source starts its numbering afresh; shifted by what its
+      // predecessors sent, the sequence continues instead of repeating.
+      frame.seq += seq_offset_;
       if (frame.timestamp_ns == 0) frame.timestamp_ns = wall_ns();
+    }
     metrics_.frames_out += produced_.size();
     next_to_send_ = 0;
     // The frames just produced go out first; finish() comes after them.
@@ -184,6 +284,7 @@ class node_actor : public caf::event_based_actor {
   }
 
   bool process_step() {
+    if (retry_wait_) return false;
     if (!aligner_.next(slots_)) {
       if (aligner_.drained()) {
         end_of_input_ = true;
@@ -192,53 +293,192 @@ class node_actor : public caf::event_based_actor {
       return false;  // waiting for input
     }
     produced_.clear();
+    next_to_send_ = 0;
+    if (setup_->stand_in != StandIn::none) {
+      stand_in_step();
+      return true;
+    }
+    std::uint32_t earlier_attempts = attempts_from_earlier_instances();
+    if (earlier_attempts > policy().retry.attempts) {
+      dead_letter_set("retries_exhausted", last_error_, earlier_attempts);
+      consume_set();
+      return true;
+    }
     Inputs in{slots_.data(), slots_.size()};
     auto t0 = steady_ns();
     Status status = call_node([&] { return setup_->node->process(in, produced_); });
     metrics_.latency.record(steady_ns() - t0);
-    std::uint64_t consumed = 0;
+    if (status.is_ok()) {
+      metrics_.frames_out += produced_.size();
+      consume_set();
+      if (setup_->report_successes > 0) {
+        --setup_->report_successes;
+        send(setup_->supervisor, success_atom::value);
+      }
+      return true;
+    }
+    produced_.clear();
+    return on_error(status.message(), earlier_attempts);
+  }
+
+  // The node failed on the current input set: apply its error policy.
+  bool on_error(const std::string& message, std::uint32_t earlier_attempts) {
+    record_error(message);
+    switch (policy().on_error) {
+      case ErrorPolicy::skip:
+        for (const Frame* f : slots_) metrics_.skipped += f ? 1 : 0;
+        consume_set();
+        return true;
+      case ErrorPolicy::default_frame:
+        produced_.push_back(default_frame());
+        metrics_.frames_out += 1;
+        consume_set();
+        return true;
+      case ErrorPolicy::retry: {
+        auto delay = policy().retry.next_retry_delay_ns(attempts_);
+        if (!delay) {
+          dead_letter_set("retries_exhausted", message, attempts_ + 1);
+          consume_set();
+          return true;
+        }
+        ++attempts_;
+        retry_wait_ = true;
+        delayed_send(this, std::chrono::nanoseconds(*delay), retry_atom::value);
+        return false;
+      }
+      case ErrorPolicy::propagate:
+        fail(message, earlier_attempts + 1);
+        return false;
+    }
+    return false;
+  }
+
+  // A stand-in consumes every frame and accounts for it.
+  void stand_in_step() {
+    for (const Frame* f : slots_) {
+      if (!f) continue;
+      if (setup_->stand_in == StandIn::drop) metrics_.drop(DropReason::node_failed);
+    }
+    if (setup_->stand_in == StandIn::dead_letter) dead_letter_set("circuit_open", last_error_, 0);
+    consume_set();
+  }
+
+  std::uint32_t attempts_from_earlier_instances() const {
+    for (const auto& failed : failing_) {
+      const Frame* f = failed.port < slots_.size() ? slots_[failed.port] : nullptr;
+      if (f && f->seq == failed.seq) return failed.attempts;
+    }
+    return 0;
+  }
+
+  // The current set is finished with: its frames leave the queues and the
+  // producers learn (in batches) that there is room again.
+  void consume_set() {
     for (std::size_t port = 0; port < slots_.size(); ++port) {
       if (!slots_[port]) continue;
       aligner_.pop(port);
-      ++consumed;
-      give_credit(port);
+      ++inputs_[port].consumed;
+      report_consumed(port, false);
     }
-    if (!status.is_ok()) {
-      record_error(status.message());
-      metrics_.drop(DropReason::node_error, consumed);
-      produced_.clear();
-    }
-    metrics_.frames_out += produced_.size();
-    next_to_send_ = 0;
-    return true;
+    attempts_ = 0;
   }
 
-  void give_credit(std::size_t port) {
+  void report_consumed(std::size_t port, bool now) {
     Input& in = inputs_[port];
-    if (++in.owed < in.batch || !in.producer) return;
+    if (!in.producer || in.consumed == in.reported) return;
+    if (!now && in.consumed - in.reported < in.batch) return;
     send(caf::actor_cast<caf::actor>(in.producer), credit_atom::value,
-         static_cast<std::uint32_t>(port), in.owed);
-    in.owed = 0;
+         static_cast<std::uint32_t>(port), in.consumed);
+    in.reported = in.consumed;
   }
 
-  // Sends produced frames while every consumer has credit. True when all
+  Frame default_frame() {
+    const Frame* like = nullptr;
+    for (const Frame* f : slots_) like = like ? like : f;
+    Frame out;
+    out.seq = like->seq;
+    out.timestamp_ns = like->timestamp_ns;
+    out.sample_rate = like->sample_rate;
+    out.channels = like->channels;
+    out.frames = like->frames;
+    WritableBuffer buffer = BufferPool::process_pool().acquire(like->sample_count());
+    std::fill(buffer.data(), buffer.data() + like->sample_count(),
+              static_cast<float>(policy().default_value));
+    out.samples = std::move(buffer).freeze();
+    return out;
+  }
+
+  void dead_letter_set(const char* reason, const std::string& error, std::uint32_t attempts) {
+    for (std::size_t port = 0; port < slots_.size(); ++port) {
+      if (!slots_[port]) continue;
+      ++metrics_.dead_lettered;
+      if (!setup_->dead_letters) continue;
+      DeadLetter letter;
+      letter.pipeline = setup_->pipeline;
+      letter.node = setup_->node_id;
+      letter.port = static_cast<std::uint32_t>(port);
+      letter.reason = reason;
+      letter.error = error;
+      letter.attempts = attempts;
+      letter.time_ns = wall_ns();
+      letter.frame = *slots_[port];
+      send(setup_->dead_letters, dead_letter_atom::value, std::move(letter));
+    }
+  }
+
+  // Under `propagate`: leave everything a replacement needs with the
+  // supervisor, then fail. Frames not consumed yet are re-sent by the
+  // producers; the failing set is marked with its attempts.
+  void fail(const std::string& message, std::uint32_t attempts = 1) {
+    auto handover = std::make_shared<Handover>(make_handover(message));
+    if (!is_source()) {
+      for (std::size_t port = 0; port < slots_.size(); ++port)
+        if (slots_[port])
+          handover->failing.push_back(
+              {static_cast<std::uint32_t>(port), slots_[port]->seq, attempts});
+    }
+    send(setup_->supervisor, failed_atom::value, HandoverPtr(std::move(handover)));
+    done_ = true;
+    quit(caf::make_error(caf::sec::runtime_error, message));
+  }
+
+  Handover make_handover(const std::string& error) const {
+    Handover h;
+    h.error = error;
+    h.metrics = metrics_;
+    for (const auto& in : inputs_) {
+      h.consumed.push_back(in.consumed);
+      // What was received but not consumed comes again from the producers.
+      h.metrics.frames_in -= in.received - in.consumed;
+    }
+    for (const auto& out : outputs_) {
+      OutputHandover o;
+      o.sent = out.sent;
+      o.acked = out.acked;
+      o.eos_sent = out.eos_sent;
+      o.max_in_flight = out.max_in_flight;
+      for (std::size_t i = 0; i < out.unacked.size(); ++i) o.unacked.push_back(out.unacked.at(i));
+      h.outputs.push_back(std::move(o));
+    }
+    for (std::size_t i = next_to_send_; i < produced_.size(); ++i)
+      h.pending.push_back(produced_[i]);
+    return h;
+  }
+
+  // Sends produced frames while every consumer has room. True when all
   // have been sent.
   bool send_produced() {
     while (next_to_send_ < produced_.size()) {
       for (const auto& out : outputs_)
-        if (out.credit == 0) return false;
-      Frame& frame = produced_[next_to_send_++];
-      for (std::size_t i = 0; i < outputs_.size(); ++i) {
-        Output& out = outputs_[i];
-        --out.credit;
+        if (!out.has_room()) return false;
+      const Frame& frame = produced_[next_to_send_++];
+      // Every consumer gets the same buffer, and each edge keeps it until
+      // its consumer is done with it.
+      for (auto& out : outputs_) {
+        send(out.link.consumer, data_atom::value, out.link.port, out.sent, frame);
+        out.unacked.push(frame);
         ++out.sent;
-        out.max_in_flight =
-            std::max<std::uint64_t>(out.max_in_flight, out.link.capacity - out.credit);
-        // Every consumer gets the same buffer; the last one takes ours.
-        if (i + 1 == outputs_.size())
-          send(out.link.consumer, data_atom::value, out.link.port, std::move(frame));
-        else
-          send(out.link.consumer, data_atom::value, out.link.port, frame);
+        out.max_in_flight = std::max(out.max_in_flight, out.sent - out.acked);
       }
     }
     produced_.clear();
@@ -252,6 +492,7 @@ class node_actor : public caf::event_based_actor {
     finishing_ = true;
     produced_.clear();
     next_to_send_ = 0;
+    if (!setup_->node) return;
     Status status = call_node([&] { return setup_->node->finish(produced_); });
     if (!status.is_ok()) {
       record_error(status.message());
@@ -260,9 +501,15 @@ class node_actor : public caf::event_based_actor {
     metrics_.frames_out += produced_.size();
   }
 
-  // Everything is sent: tell consumers the stream ended, report, leave.
+  // Everything is sent: tell consumers the stream ended and report. The
+  // actor stays until the supervisor ends the run, so it can still re-send
+  // to a consumer that fails later.
   void complete() {
-    for (const auto& out : outputs_) send(out.link.consumer, eos_atom::value, out.link.port);
+    for (auto& out : outputs_) {
+      send(out.link.consumer, eos_atom::value, out.link.port);
+      out.eos_sent = true;
+    }
+    for (std::size_t port = 0; port < inputs_.size(); ++port) report_consumed(port, true);
     report(failed_ ? "failed" : "finished");
   }
 
@@ -299,10 +546,9 @@ class node_actor : public caf::event_based_actor {
                                      out.link.capacity, out.sent, out.max_in_flight});
     }
     for (const auto& in : inputs_) r.received.push_back(in.received);
-    send(setup_->runner, report_atom::value, std::move(r));
-    // The node's resources (open files) go now, not when CAF reclaims the actor.
+    send(setup_->supervisor, report_atom::value, std::move(r));
+    // The node's resources (open files) go now, not when the run ends.
     setup_->node.reset();
-    quit();
   }
 
   template <class F>
@@ -332,6 +578,10 @@ class node_actor : public caf::event_based_actor {
   std::size_t next_to_send_ = 0;
   NodeMetrics metrics_;
   std::string last_error_;
+  std::vector<FailedFrame> failing_;  // from earlier instances
+  std::uint32_t attempts_ = 0;        // retries of the current set (retry policy)
+  std::uint64_t seq_offset_ = 0;      // sources: frames sent by earlier instances
+  bool retry_wait_ = false;
   bool stop_requested_ = false;
   bool end_of_input_ = false;  // no more steps: finish once produced frames are out
   bool finishing_ = false;

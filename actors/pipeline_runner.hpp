@@ -12,6 +12,7 @@
 
 #include "messages/buffer_pool.hpp"
 #include "nodes/registry.hpp"
+#include "runtime/latency_histogram.hpp"
 #include "runtime/node_metrics.hpp"
 #include "runtime/pipeline_spec.hpp"
 
@@ -34,10 +35,16 @@ struct RunResult {
   bool started = false;  // false: a node could not be created; see `error`
   bool forced = false;   // the stop was forced (interrupt or drain timeout)
   std::string error;
+  std::string state = "finished";  // finished, degraded (a node failed for good) or failed
+  std::string state_reason;        // why degraded or failed
   double elapsed_s = 0;
   std::vector<NodeSnapshot> nodes;  // in the order of the pipeline file
   std::vector<EdgeSnapshot> edges;
-  PoolStats pool;  // of the run only (differences)
+  PoolStats pool;                    // of the run only (differences)
+  LatencyHistogram restart_latency;  // failure reported -> replacement wired in
+  std::string dead_letter_path;
+  std::uint64_t dead_letters_written = 0;
+  std::string dead_letter_error;
 
   bool any_node_failed() const;
 };

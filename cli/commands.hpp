@@ -19,5 +19,6 @@ constexpr int kExitRunFailed = 2;     // the pipeline ran but a node failed
 void add_run_command(CLI::App& app, Action& action);
 void add_validate_command(CLI::App& app, Action& action);
 void add_nodes_command(CLI::App& app, Action& action);
+void add_dlq_command(CLI::App& app, Action& action);
 
 }  // namespace streamlab::cli

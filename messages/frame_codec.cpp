@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "messages/frame.capnp.h"
+#include "messages/frame_wire.hpp"
 
 namespace streamlab {
 
@@ -38,20 +39,6 @@ constexpr std::uint64_t kTraversalMarginWords = 64;
 constexpr int kNestingLimit = 8;
 
 std::size_t text_words(std::size_t bytes) { return (bytes + 1 + 7) / 8; }  // + NUL, padded
-
-// Exact size of the segment `frame` encodes to, so that MallocMessageBuilder
-// allocates one segment that fits it and the message stays single-segment.
-std::size_t segment_words(const Frame& frame) {
-  std::size_t words =
-      1 /* root pointer */ + capnp::sizeInWords<wire::Frame>() + (frame.sample_count() + 1) / 2;
-  if (frame.metadata && !frame.metadata->empty()) {
-    words += 1 /* list tag */ + frame.metadata->size() * capnp::sizeInWords<wire::Frame::Entry>();
-    for (const auto& [key, value] : *frame.metadata) {
-      words += text_words(key.size()) + text_words(value.size());
-    }
-  }
-  return words;
-}
 
 // Metadata text comes from the untrusted message: quote a bounded, printable
 // excerpt of it in error messages.
@@ -102,7 +89,7 @@ void read_samples(capnp::List<float>::Reader list, float* dst, std::size_t n) {
 
 }  // namespace
 
-void encode_frame(const Frame& frame, std::vector<std::uint8_t>& out) {
+void check_encodable(const Frame& frame) {
   const std::size_t n = frame.sample_count();
   if (frame.channels == 0) fail("cannot encode a frame with channels = 0");
   if (frame.sample_rate == 0) fail("cannot encode a frame with sample_rate = 0");
@@ -118,12 +105,49 @@ void encode_frame(const Frame& frame, std::vector<std::uint8_t>& out) {
   if (frame.metadata && frame.metadata->size() > kMaxListElements) {
     fail("cannot encode frame: too many metadata entries");
   }
+}
 
+void check_within_limits(const Frame& frame, const CodecLimits& limits) {
+  if (frame.channels > limits.max_channels) {
+    fail("channels = " + std::to_string(frame.channels) +
+         " exceeds max_channels = " + std::to_string(limits.max_channels));
+  }
+  if (frame.frames > limits.max_frames_per_channel) {
+    fail("frames = " + std::to_string(frame.frames) +
+         " exceeds max_frames_per_channel = " + std::to_string(limits.max_frames_per_channel));
+  }
+  if (frame.sample_count() > limits.max_samples) {
+    fail("channels * frames = " + std::to_string(frame.sample_count()) +
+         " exceeds max_samples = " + std::to_string(limits.max_samples));
+  }
+  if (!frame.metadata) return;
+  if (frame.metadata->size() > limits.max_metadata_entries) {
+    fail("metadata entries = " + std::to_string(frame.metadata->size()) +
+         " exceeds max_metadata_entries = " + std::to_string(limits.max_metadata_entries));
+  }
+  for (const auto& [key, value] : *frame.metadata) {
+    if (key.size() > limits.max_metadata_text_bytes ||
+        value.size() > limits.max_metadata_text_bytes)
+      fail("metadata entry " + excerpt(key.data(), key.size()) + " has a key or value over " +
+           "max_metadata_text_bytes = " + std::to_string(limits.max_metadata_text_bytes));
+  }
+}
+
+std::size_t frame_words(const Frame& frame) {
+  std::size_t words = capnp::sizeInWords<wire::Frame>() + (frame.sample_count() + 1) / 2;
+  if (frame.metadata && !frame.metadata->empty()) {
+    words += 1 /* list tag */ + frame.metadata->size() * capnp::sizeInWords<wire::Frame::Entry>();
+    for (const auto& [key, value] : *frame.metadata) {
+      words += text_words(key.size()) + text_words(value.size());
+    }
+  }
+  return words;
+}
+
+void write_frame(const Frame& frame, wire::Frame::Builder root) {
+  check_encodable(frame);
+  const std::size_t n = frame.sample_count();
   try {
-    const std::size_t words = segment_words(frame);
-    capnp::MallocMessageBuilder message(static_cast<capnp::uint>(words),
-                                        capnp::AllocationStrategy::FIXED_SIZE);
-    auto root = message.initRoot<wire::Frame>();
     root.setVersion(kFrameWireVersion);
     root.setSeq(frame.seq);
     root.setTimestampNs(frame.timestamp_ns);
@@ -140,6 +164,22 @@ void encode_frame(const Frame& frame, std::vector<std::uint8_t>& out) {
         entry.setValue(capnp::Text::Reader(value.data(), value.size()));
       }
     }
+  } catch (const kj::Exception& e) {
+    fail(std::string("cannot encode frame: ") + e.getDescription().cStr());
+  }
+}
+
+void encode_frame(const Frame& frame, std::vector<std::uint8_t>& out) {
+  // Checked before sizing the segment, which trusts channels * frames.
+  check_encodable(frame);
+  try {
+    // Exact size of the segment `frame` encodes to, so that
+    // MallocMessageBuilder allocates one segment that fits it and the
+    // message stays single-segment.
+    const std::size_t words = 1 /* root pointer */ + frame_words(frame);
+    capnp::MallocMessageBuilder message(static_cast<capnp::uint>(words),
+                                        capnp::AllocationStrategy::FIXED_SIZE);
+    write_frame(frame, message.initRoot<wire::Frame>());
 
     // Flat serialization: segment table (segment count - 1, each segment's
     // size in words, padded to a word), then the segments. With the size
@@ -171,49 +211,8 @@ std::vector<std::uint8_t> encode_frame(const Frame& frame) {
   return out;
 }
 
-Frame decode_frame(const std::uint8_t* data, std::size_t size, BufferPool& pool,
-                   const CodecLimits& limits) {
-  // Cheap checks on the raw size first: nothing is parsed or allocated for a
-  // message that cannot be valid.
-  if (size == 0) fail("message is empty (size = 0 bytes)");
-  if (data == nullptr) fail("message data is null (size = " + std::to_string(size) + " bytes)");
-  if (size % sizeof(capnp::word) != 0) {
-    fail("message size = " + std::to_string(size) +
-         " bytes is not a multiple of 8 (a Cap'n Proto message is whole words)");
-  }
-  if (size > limits.max_message_bytes) {
-    fail("message size = " + std::to_string(size) +
-         " bytes exceeds max_message_bytes = " + std::to_string(limits.max_message_bytes));
-  }
-  const std::size_t word_count = size / sizeof(capnp::word);
-
-  // capnp reads words in place and requires them aligned; a buffer sliced
-  // out of a stream need not be, so copy it (bounded by the check above).
-  const capnp::word* words = reinterpret_cast<const capnp::word*>(data);
-  kj::Array<capnp::word> aligned;
-  if (reinterpret_cast<std::uintptr_t>(data) % alignof(capnp::word) != 0) {
-    aligned = kj::heapArray<capnp::word>(word_count);
-    std::memcpy(aligned.begin(), data, size);
-    words = aligned.begin();
-  }
-
-  // Bound the work a hostile message can cause to its own size: it can make
-  // the reader traverse no more words than it contains (no amplification
-  // through shared or overlapping pointers) and nest no deeper than the
-  // schema does.
-  capnp::ReaderOptions options;
-  options.traversalLimitInWords = word_count + kTraversalMarginWords;
-  options.nestingLimit = kNestingLimit;
-
+Frame read_frame(wire::Frame::Reader root, BufferPool& pool, const CodecLimits& limits) {
   try {
-    capnp::FlatArrayMessageReader reader(kj::arrayPtr(words, word_count), options);
-    if (reader.getEnd() != words + word_count) {
-      fail("message size = " + std::to_string(size) + " bytes but its segment table describes " +
-           std::to_string((reader.getEnd() - words) * sizeof(capnp::word)) +
-           " bytes (trailing data)");
-    }
-    auto root = reader.getRoot<wire::Frame>();
-
     if (root.getVersion() != kFrameWireVersion) {
       fail("version = " + std::to_string(root.getVersion()) + " is not supported (only version " +
            std::to_string(kFrameWireVersion) + ")");
@@ -288,6 +287,53 @@ Frame decode_frame(const std::uint8_t* data, std::size_t size, BufferPool& pool,
     read_samples(samples, buffer.data(), n);
     frame.samples = std::move(buffer).freeze();
     return frame;
+  } catch (const kj::Exception& e) {
+    fail(std::string("malformed message: ") + e.getDescription().cStr());
+  }
+}
+
+Frame decode_frame(const std::uint8_t* data, std::size_t size, BufferPool& pool,
+                   const CodecLimits& limits) {
+  // Cheap checks on the raw size first: nothing is parsed or allocated for a
+  // message that cannot be valid.
+  if (size == 0) fail("message is empty (size = 0 bytes)");
+  if (data == nullptr) fail("message data is null (size = " + std::to_string(size) + " bytes)");
+  if (size % sizeof(capnp::word) != 0) {
+    fail("message size = " + std::to_string(size) +
+         " bytes is not a multiple of 8 (a Cap'n Proto message is whole words)");
+  }
+  if (size > limits.max_message_bytes) {
+    fail("message size = " + std::to_string(size) +
+         " bytes exceeds max_message_bytes = " + std::to_string(limits.max_message_bytes));
+  }
+  const std::size_t word_count = size / sizeof(capnp::word);
+
+  // capnp reads words in place and requires them aligned; a buffer sliced
+  // out of a stream need not be, so copy it (bounded by the check above).
+  const capnp::word* words = reinterpret_cast<const capnp::word*>(data);
+  kj::Array<capnp::word> aligned;
+  if (reinterpret_cast<std::uintptr_t>(data) % alignof(capnp::word) != 0) {
+    aligned = kj::heapArray<capnp::word>(word_count);
+    std::memcpy(aligned.begin(), data, size);
+    words = aligned.begin();
+  }
+
+  // Bound the work a hostile message can cause to its own size: it can make
+  // the reader traverse no more words than it contains (no amplification
+  // through shared or overlapping pointers) and nest no deeper than the
+  // schema does.
+  capnp::ReaderOptions options;
+  options.traversalLimitInWords = word_count + kTraversalMarginWords;
+  options.nestingLimit = kNestingLimit;
+
+  try {
+    capnp::FlatArrayMessageReader reader(kj::arrayPtr(words, word_count), options);
+    if (reader.getEnd() != words + word_count) {
+      fail("message size = " + std::to_string(size) + " bytes but its segment table describes " +
+           std::to_string((reader.getEnd() - words) * sizeof(capnp::word)) +
+           " bytes (trailing data)");
+    }
+    return read_frame(reader.getRoot<wire::Frame>(), pool, limits);
   } catch (const kj::Exception& e) {
     // Bad segment table, out-of-bounds pointer, traversal or nesting limit
     // hit, wrong element type, unterminated text...

@@ -15,5 +15,6 @@ NodeType wav_sink_node_type();
 NodeType null_sink_node_type();
 NodeType print_node_type();
 NodeType fault_node_type();
+NodeType dead_letter_source_node_type();
 
 }  // namespace streamlab

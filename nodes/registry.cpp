@@ -18,6 +18,7 @@ const NodeRegistry& NodeRegistry::builtin() {
     r.add(null_sink_node_type());
     r.add(print_node_type());
     r.add(fault_node_type());
+    r.add(dead_letter_source_node_type());
     return r;
   }();
   return registry;

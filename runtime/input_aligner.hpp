@@ -22,6 +22,7 @@ class FrameRing {
   bool push(Frame frame);  // false when full
   Frame pop();             // precondition: !empty()
   const Frame& front() const { return slots_[head_]; }
+  const Frame& at(std::size_t i) const { return slots_[(head_ + i) % slots_.size()]; }  // 0 = front
   bool empty() const { return count_ == 0; }
   std::size_t size() const { return count_; }
   std::size_t capacity() const { return slots_.size(); }

@@ -4,8 +4,8 @@ namespace streamlab {
 
 const char* to_string(DropReason reason) {
   switch (reason) {
-    case DropReason::node_error:
-      return "node_error";
+    case DropReason::node_failed:
+      return "node_failed";
     case DropReason::overflow:
       return "overflow";
     case DropReason::shutdown:
@@ -28,6 +28,7 @@ NodeSnapshot make_snapshot(const NodeMetrics& m) {
   s.frames_out = m.frames_out;
   s.errors = m.errors;
   s.restarts = m.restarts;
+  s.skipped = m.skipped;
   s.dropped = m.dropped;
   s.dead_lettered = m.dead_lettered;
   s.latency_p50_us = m.latency.percentile_ns(50) / 1e3;
@@ -53,6 +54,7 @@ nlohmann::json snapshot_to_json(const std::vector<NodeSnapshot>& rows,
         {"frames_out", r.frames_out},
         {"errors", r.errors},
         {"restarts", r.restarts},
+        {"skipped", r.skipped},
         {"dropped", dropped},
         {"dead_lettered", r.dead_lettered},
         {"latency_us",

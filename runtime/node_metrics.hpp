@@ -16,9 +16,9 @@ namespace streamlab {
 // Why a frame did not reach its consumer. A fixed set, so a drop costs one
 // increment and metrics labels stay bounded.
 enum class DropReason : std::uint8_t {
-  node_error,  // the node failed on it and its error policy discarded it
-  overflow,    // a live source found its output full
-  shutdown,    // still queued when a forced stop ended the run
+  node_failed,  // sent to a node that failed for good (past its restart limits)
+  overflow,     // a live source found its output full
+  shutdown,     // still queued when a forced stop ended the run
   count_
 };
 constexpr std::size_t kDropReasonCount = static_cast<std::size_t>(DropReason::count_);
@@ -29,6 +29,7 @@ struct NodeMetrics {
   std::uint64_t frames_out = 0;
   std::uint64_t errors = 0;
   std::uint64_t restarts = 0;
+  std::uint64_t skipped = 0;  // failed frames discarded by the `skip` error policy
   std::uint64_t dead_lettered = 0;
   std::array<std::uint64_t, kDropReasonCount> dropped{};
   LatencyHistogram latency;  // time spent in the node's process step
@@ -44,11 +45,13 @@ struct NodeSnapshot {
   std::string pipeline;
   std::string node;
   std::string type;
-  std::string state;  // "running", "finished", "failed"
+  // finished, running, restarting, backing_off, open, half_open, failed
+  std::string state;
   std::uint64_t frames_in = 0;
   std::uint64_t frames_out = 0;
   std::uint64_t errors = 0;
   std::uint64_t restarts = 0;
+  std::uint64_t skipped = 0;
   std::array<std::uint64_t, kDropReasonCount> dropped{};
   std::uint64_t dead_lettered = 0;
   double latency_p50_us = 0, latency_p95_us = 0, latency_p99_us = 0, latency_max_us = 0;
@@ -70,7 +73,7 @@ struct EdgeSnapshot {
 NodeSnapshot make_snapshot(const NodeMetrics& metrics);  // identity fields left empty
 
 // {"nodes":[{"pipeline","node","type","state","frames_in","frames_out","errors",
-//  "restarts","dropped":{reason:count},"dead_lettered","latency_us":{...},
+//  "restarts","skipped","dropped":{reason:count},"dead_lettered","latency_us":{...},
 //  "queue":{"capacity","max_occupancy"}}],
 //  "edges":[{"from","to","port","capacity","frames","max_occupancy"}]}
 nlohmann::json snapshot_to_json(const std::vector<NodeSnapshot>& rows,

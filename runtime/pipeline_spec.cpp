@@ -178,7 +178,7 @@ class PipelineParser {
       report("/description", "", "\"description\" must be a string, got " + shown(*it));
   }
 
-  // Keys other than channel_capacity belong to later layers and are kept, not judged.
+  // Keys other than those judged here belong to later layers and are kept, not judged.
   void parse_pipeline_config(const json& doc) {
     auto it = doc.find("pipeline_config");
     if (it == doc.end()) return;
@@ -187,13 +187,56 @@ class PipelineParser {
       return;
     }
     spec_.config.raw = *it;
-    auto cap = it->find("channel_capacity");
-    if (cap == it->end()) return;
+    parse_channel_capacity(*it);
+    // Judged once here, not once per node that inherits it.
+    spec_.config.supervision =
+        merge_supervision(it->value("supervision", json()), SupervisionConfig{},
+                          Problem{file_, "/pipeline_config/supervision", "", ""}, problems_);
+    parse_dead_letter_path(*it);
+  }
+
+  void parse_channel_capacity(const json& config) {
+    auto cap = config.find("channel_capacity");
+    if (cap == config.end()) return;
     if (auto value = as_capacity(*cap))
       spec_.config.channel_capacity = *value;
     else
       report("/pipeline_config/channel_capacity", "",
              "\"channel_capacity\" must be " + capacity_rule() + ", got " + shown(*cap));
+  }
+
+  // The file is created by the runner, maybe long after validation, so only
+  // what the user can fix now is judged: a file name in an existing directory.
+  void parse_dead_letter_path(const json& config) {
+    namespace fs = std::filesystem;
+    auto it = config.find("dead_letter_path");
+    if (it == config.end()) return;
+    const std::string where = "/pipeline_config/dead_letter_path";
+    if (!it->is_string()) {
+      report(where, "", "\"dead_letter_path\" must be a string (a file path), got " + shown(*it));
+      return;
+    }
+    const std::string& path = it->get_ref<const std::string&>();
+    if (path.empty()) {
+      report(where, "", "\"dead_letter_path\" must not be empty");
+      return;
+    }
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) {
+      report(where, "",
+             "\"dead_letter_path\" " + in_quotes(path) +
+                 " is a directory; it must name a file (in an existing directory)");
+      return;
+    }
+    fs::path dir = fs::path(path).parent_path();
+    if (dir.empty()) dir = ".";
+    if (!fs::is_directory(dir, ec)) {
+      report(where, "",
+             "directory " + in_quotes(dir.string()) + " of \"dead_letter_path\" " +
+                 in_quotes(path) + " does not exist");
+      return;
+    }
+    spec_.config.dead_letter_path = path;
   }
 
   void parse_nodes(const json& doc) {
@@ -230,6 +273,9 @@ class PipelineParser {
     spec.id = id;
     spec.type = schema ? schema->type : "";
     spec.supervision = node.value("supervision", json());
+    spec.supervision_config =
+        merge_supervision(spec.supervision, spec_.config.supervision,
+                          Problem{file_, at(path, "supervision"), id, ""}, problems_);
     spec.config = parse_node_config(node, path, id, schema);
     spec.on = parse_node_placement(node, path, id);
     if (id.empty()) return;

@@ -3,7 +3,8 @@
 //
 //   {
 //     "name": "demo",
-//     "pipeline_config": {"channel_capacity": 32},
+//     "pipeline_config": {"channel_capacity": 32, "supervision": {...},
+//                         "dead_letter_path": "/var/log/streamlab/demo.deadletters"},
 //     "nodes": [{"id": "osc", "type": "sine", "config": {"frequency": 440}}, ...],
 //     "connections": [{"from": "osc", "to": "amp", "capacity": 8}, ...]
 //   }
@@ -18,6 +19,7 @@
 
 #include "runtime/config_schema.hpp"
 #include "runtime/problem.hpp"
+#include "runtime/supervision_config.hpp"
 
 namespace streamlab {
 
@@ -25,8 +27,11 @@ struct NodeSpec {
   std::string id;
   std::string type;
   json config;       // validated, defaults filled in
-  json supervision;  // as written (null if absent); validated by the supervision work
-  std::string on;    // placement (cluster); empty when not pinned
+  json supervision;  // as written (null if absent)
+  // Validated, and merged field by field over pipeline_config.supervision and
+  // the built-in defaults.
+  SupervisionConfig supervision_config;
+  std::string on;  // placement (cluster); empty when not pinned
 };
 
 struct ConnectionSpec {
@@ -39,6 +44,12 @@ struct PipelineConfig {
   static constexpr std::size_t kDefaultChannelCapacity = 32;
   static constexpr std::size_t kMaxChannelCapacity = 65536;
   std::size_t channel_capacity = kDefaultChannelCapacity;
+  // "supervision" over the built-in defaults: what a node without its own
+  // "supervision" gets.
+  SupervisionConfig supervision;
+  // Where dead letters go: a file whose directory exists. Empty when not
+  // given (the runner picks a default).
+  std::string dead_letter_path;
   json raw = json::object();  // the whole "pipeline_config" object, for later layers
 };
 
@@ -64,8 +75,8 @@ struct ParseResult {
 // Parses and validates pipeline JSON against the given node types. Reports
 // malformed JSON (with line and column), wrong structure, unknown node types
 // (listing the known ones), duplicate ids, connections to unknown nodes,
-// cycles, missing or surplus inputs, outputs from sinks, and bad config
-// values, all at once.
+// cycles, missing or surplus inputs, outputs from sinks, bad config values,
+// bad supervision settings and an unusable dead-letter path, all at once.
 ParseResult parse_pipeline(const std::string& text, const std::string& file,
                            const std::vector<const NodeTypeSchema*>& types);
 

@@ -8,79 +8,15 @@
 #include <unistd.h>
 #include <csignal>
 #include <cstdlib>
-#include <fstream>
-#include <regex>
-#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "cli_test_support.hpp"
+
 extern char** environ;
 
-namespace {
-
-const std::string kBinary = std::string(STREAMLAB_BINARY_DIR) + "/streamlab";
-const std::string kExamples = std::string(STREAMLAB_SOURCE_DIR) + "/examples";
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-struct ScratchDir {
-  std::string path;
-  ScratchDir() {
-    char templ[] = "/tmp/streamlab-cli-XXXXXX";
-    path = mkdtemp(templ);
-  }
-  ~ScratchDir() { std::system(("rm -rf '" + path + "'").c_str()); }
-  std::string file(const std::string& name) const { return path + "/" + name; }
-  void write(const std::string& name, const std::string& text) const {
-    std::ofstream(file(name)) << text;
-  }
-};
-
-struct Outcome {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs a shell command line in `dir`, capturing both streams.
-Outcome run_in(const ScratchDir& dir, const std::string& args) {
-  std::string cmd = "cd '" + dir.path + "' && '" + kBinary + "' " + args + " >'" +
-                    dir.file(".out") + "' 2>'" + dir.file(".err") + "'";
-  int raw = std::system(cmd.c_str());
-  Outcome o;
-  o.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  o.out = slurp(dir.file(".out"));
-  o.err = slurp(dir.file(".err"));
-  return o;
-}
-
-std::string shell_output(const std::string& cmd) {
-  std::string out;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  REQUIRE(pipe);
-  char buf[512];
-  while (fgets(buf, sizeof buf, pipe)) out += buf;
-  pclose(pipe);
-  return out;
-}
-
-// A figure from `sox FILE -n stat`, e.g. "RMS     amplitude".
-double sox_stat(const std::string& wav, const std::string& label) {
-  std::string stats = shell_output("sox '" + wav + "' -n stat 2>&1");
-  std::regex line(label + R"(:\s+(-?[0-9.]+))");
-  std::smatch m;
-  INFO(stats);
-  REQUIRE(std::regex_search(stats, m, line));
-  return std::stod(m[1]);
-}
-
-}  // namespace
+using namespace streamlab::test;
 
 TEST_CASE("the default example writes the tone it describes", "[integration]") {
   ScratchDir dir;
@@ -216,15 +152,15 @@ TEST_CASE("nodes lists every type with its fields", "[integration]") {
   ScratchDir dir;
   Outcome o = run_in(dir, "nodes");
   REQUIRE(o.status == 0);
-  for (const char* type :
-       {"sine", "gain", "mix", "wav_source", "wav_sink", "null_sink", "print", "fault"})
+  for (const char* type : {"sine", "gain", "mix", "wav_source", "wav_sink", "null_sink", "print",
+                           "fault", "dead_letter_source"})
     CHECK_THAT(o.out, Catch::Contains(std::string(type) + " ("));
   CHECK_THAT(o.out, Catch::Contains("frequency") && Catch::Contains("fail_every"));
 
   Outcome j = run_in(dir, "nodes --json");
   REQUIRE(j.status == 0);
   auto listing = nlohmann::json::parse(j.out);
-  CHECK(listing.size() == 8);
+  CHECK(listing.size() == 9);
 }
 
 TEST_CASE("every subcommand has --help, and bad options are refused", "[integration]") {

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <fstream>
 #include <stdexcept>
 
 #include "node_test_support.hpp"
@@ -11,8 +12,8 @@ TEST_CASE("the builtin registry lists every node type, sorted", "[nodes][registr
   std::vector<std::string> names;
   for (const NodeTypeSchema* schema : NodeRegistry::builtin().schemas())
     names.push_back(schema->type);
-  CHECK(names == std::vector<std::string>{"fault", "gain", "mix", "null_sink", "print", "sine",
-                                          "wav_sink", "wav_source"});
+  CHECK(names == std::vector<std::string>{"dead_letter_source", "fault", "gain", "mix", "null_sink",
+                                          "print", "sine", "wav_sink", "wav_source"});
   CHECK(NodeRegistry::builtin().find("sine") != nullptr);
   CHECK(NodeRegistry::builtin().find("saw") == nullptr);
 }
@@ -21,6 +22,7 @@ TEST_CASE("node type shapes: sources, sinks and input counts", "[nodes][registry
   auto schema = [](const char* name) { return NodeRegistry::builtin().find(name)->schema; };
   CHECK(schema("sine").is_source());
   CHECK(schema("wav_source").is_source());
+  CHECK(schema("dead_letter_source").is_source());
   for (const char* sink : {"wav_sink", "null_sink", "print"}) {
     INFO(sink);
     CHECK(schema(sink).is_sink());
@@ -46,6 +48,9 @@ TEST_CASE("every schema documents its fields and its defaults validate", "[nodes
     REQUIRE(step(*sink, make_frame(pool, 0, 48000, 1, std::vector<float>(64, 0.0f)), none).is_ok());
     REQUIRE(sink->finish(none).is_ok());
   }
+  // An empty file is a valid dead-letter file (with no letters in it).
+  const std::string dead_letters = dir.file("empty.deadletters");
+  { std::ofstream create(dead_letters); }
   for (const NodeTypeSchema* schema : NodeRegistry::builtin().schemas()) {
     INFO(schema->type);
     CHECK_FALSE(schema->summary.empty());
@@ -55,8 +60,9 @@ TEST_CASE("every schema documents its fields and its defaults validate", "[nodes
       CHECK_FALSE(field.help.empty());
       if (field.required()) {
         REQUIRE(field.path_check != PathCheck::none);
-        required[field.name] =
-            field.path_check == PathCheck::readable_file ? existing : dir.file("out.wav");
+        required[field.name] = field.path_check == PathCheck::writable_file ? dir.file("out.wav")
+                               : schema->type == "dead_letter_source"       ? dead_letters
+                                                                            : existing;
       }
     }
     // The defaults, written out explicitly, pass the same validation a user's file does.

@@ -1,0 +1,388 @@
+#include "actors/supervisor.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+
+#include <spdlog/spdlog.h>
+#include <caf/all.hpp>
+
+#include "actors/dead_letter_actor.hpp"
+#include "actors/messages.hpp"
+#include "actors/node_actor.hpp"
+#include "runtime/restart_strategy.hpp"
+
+namespace streamlab {
+
+namespace {
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Consumers before producers, so every producer is spawned knowing its
+// consumers' addresses. Validation guarantees the graph has no cycle.
+std::vector<std::size_t> sinks_first_order(const PipelineSpec& spec) {
+  std::vector<std::size_t> pending_outputs(spec.nodes.size());
+  for (std::size_t i = 0; i < spec.nodes.size(); ++i)
+    pending_outputs[i] = spec.outputs_of(spec.nodes[i].id).size();
+  std::vector<std::size_t> order;
+  std::vector<std::size_t> ready;
+  for (std::size_t i = 0; i < spec.nodes.size(); ++i)
+    if (pending_outputs[i] == 0) ready.push_back(i);
+  while (!ready.empty()) {
+    std::size_t i = ready.back();
+    ready.pop_back();
+    order.push_back(i);
+    for (const auto* c : spec.inputs_of(spec.nodes[i].id)) {
+      auto producer = static_cast<std::size_t>(spec.index_of(c->from));
+      if (--pending_outputs[producer] == 0) ready.push_back(producer);
+    }
+  }
+  return order;
+}
+
+// True when no source can reach any sink without passing `node`.
+bool on_every_path_to_a_sink(const PipelineSpec& spec, std::size_t node) {
+  std::vector<bool> seen(spec.nodes.size(), false);
+  std::vector<std::size_t> todo;
+  for (std::size_t i = 0; i < spec.nodes.size(); ++i)
+    if (i != node && spec.inputs_of(spec.nodes[i].id).empty()) todo.push_back(i);
+  while (!todo.empty()) {
+    std::size_t i = todo.back();
+    todo.pop_back();
+    if (seen[i]) continue;
+    seen[i] = true;
+    auto outputs = spec.outputs_of(spec.nodes[i].id);
+    if (outputs.empty()) return false;  // reached a sink
+    for (const auto* c : outputs) {
+      auto next = static_cast<std::size_t>(spec.index_of(c->to));
+      if (next != node) todo.push_back(next);
+    }
+  }
+  return true;
+}
+
+std::uint32_t port_of(const PipelineSpec& spec, const ConnectionSpec& connection) {
+  auto inputs = spec.inputs_of(connection.to);
+  auto it = std::find(inputs.begin(), inputs.end(), &connection);
+  return static_cast<std::uint32_t>(it - inputs.begin());
+}
+
+class supervisor_actor : public caf::event_based_actor {
+ public:
+  supervisor_actor(caf::actor_config& cfg, std::shared_ptr<SupervisorSetup> setup)
+      : caf::event_based_actor(cfg), setup_(std::move(setup)) {
+    std::random_device entropy;
+    for (const auto& node : spec().nodes) {
+      const auto& sup = node.supervision_config;
+      slots_.emplace_back(RestartStrategy(sup.restart, sup.intensity, entropy()));
+    }
+    set_down_handler([this](caf::down_msg& down) { on_down(down); });
+  }
+
+  const char* name() const override { return "streamlab.supervisor"; }
+
+  caf::behavior make_behavior() override {
+    return {
+        [this](start_atom) { start(); },
+        [this](stop_atom) { stop(); },
+        [this](kill_atom) { kill(); },
+        [this](failed_atom, const HandoverPtr& handover) {
+          int i = slot_of(current_sender());
+          if (i >= 0) on_failure(static_cast<std::size_t>(i), handover);
+        },
+        [this](restart_atom, std::uint64_t i) {
+          if (!killing_ && !slots_[i].reported) replace(i, StandIn::none);
+        },
+        [this](trial_atom, std::uint64_t i) {
+          if (!killing_ && !slots_[i].reported) send(slots_[i].actor, handover_atom::value);
+        },
+        [this](handover_atom, const HandoverPtr& handover) {
+          int i = slot_of(current_sender());
+          if (i < 0 || slots_[i].reported || killing_) return;
+          slots_[i].handover = handover;
+          const auto& trials = spec().nodes[i].supervision_config.restart.half_open_trials;
+          replace(static_cast<std::size_t>(i), StandIn::none, trials);
+        },
+        [this](success_atom) {
+          int i = slot_of(current_sender());
+          if (i >= 0) slots_[i].strategy.on_frame_ok(now_ns());
+        },
+        [this](report_atom, NodeReport& report) { on_report(std::move(report)); },
+    };
+  }
+
+ private:
+  struct Slot {
+    explicit Slot(RestartStrategy s) : strategy(std::move(s)) {}
+    caf::actor actor;  // the current instance (or stand-in); the last one while backing off
+    RestartStrategy strategy;
+    HandoverPtr handover;               // left by the last instance, for the next
+    caf::strong_actor_ptr handed_over;  // that instance: its down message is expected
+    bool backing_off = false;
+    bool reported = false;
+    std::int64_t failed_at = 0;
+    NodeReport report;
+  };
+
+  const PipelineSpec& spec() const { return setup_->spec; }
+  bool is_source(std::size_t i) const { return spec().inputs_of(spec().nodes[i].id).empty(); }
+
+  int slot_of(const caf::strong_actor_ptr& sender) const {
+    for (std::size_t i = 0; i < slots_.size(); ++i)
+      if (caf::actor_cast<caf::strong_actor_ptr>(slots_[i].actor) == sender)
+        return static_cast<int>(i);
+    return -1;
+  }
+
+  std::shared_ptr<NodeActorSetup> make_setup(std::size_t i, std::unique_ptr<Node> node,
+                                             StandIn mode, std::uint32_t report_successes) {
+    const NodeSpec& n = spec().nodes[i];
+    auto s = std::make_shared<NodeActorSetup>();
+    s->pipeline = spec().name;
+    s->node_id = n.id;
+    s->type = n.type;
+    s->node = std::move(node);
+    s->stand_in = mode;
+    s->supervision = n.supervision_config;
+    s->supervisor = caf::actor_cast<caf::actor>(this);
+    s->dead_letters = dead_letters_;
+    s->resume = slots_[i].handover;
+    s->report_successes = report_successes;
+    for (const auto* c : spec().inputs_of(n.id))
+      s->input_capacities.push_back(static_cast<std::uint32_t>(c->capacity));
+    for (const auto* c : spec().outputs_of(n.id)) {
+      auto to = static_cast<std::size_t>(spec().index_of(c->to));
+      s->outputs.push_back(OutputLink{slots_[to].actor, c->to, port_of(spec(), *c),
+                                      static_cast<std::uint32_t>(c->capacity)});
+    }
+    if (s->input_capacities.empty()) s->max_frames = setup_->max_frames;
+    return s;
+  }
+
+  std::unique_ptr<Node> make_node(std::size_t i) {
+    const NodeSpec& n = spec().nodes[i];
+    const NodeType* type = setup_->registry->find(n.type);
+    NodeContext ctx{n.id, setup_->pool, setup_->text_out};
+    return type->make(n.config, ctx);
+  }
+
+  void start() {
+    dead_letters_ = spawn_dead_letter_actor(system(), setup_->dead_letter_path);
+    for (std::size_t i : sinks_first_order(spec())) {
+      slots_[i].actor =
+          spawn_node_actor(system(), make_setup(i, std::move(setup_->nodes[i]), StandIn::none, 0));
+      monitor(slots_[i].actor);
+    }
+    for (std::size_t i = 0; i < slots_.size(); ++i)
+      if (is_source(i)) send(slots_[i].actor, start_atom::value);
+  }
+
+  void stop() {
+    stopping_ = true;
+    for (std::size_t i = 0; i < slots_.size(); ++i)
+      if (is_source(i) && !slots_[i].backing_off)
+        send<caf::message_priority::high>(slots_[i].actor, stop_atom::value);
+  }
+
+  // Forced: live instances flush and report.
+  void kill() {
+    killing_ = true;
+    for (std::size_t i = 0; i < slots_.size(); ++i) {
+      Slot& slot = slots_[i];
+      if (slot.reported) continue;
+      if (slot.backing_off)
+        report_from_handover(i);
+      else
+        send<caf::message_priority::high>(slot.actor, kill_atom::value);
+    }
+  }
+
+  // A node with no instance (waiting for its restart) reports what its
+  // last instance left.
+  void report_from_handover(std::size_t i) {
+    Slot& slot = slots_[i];
+    NodeReport report;
+    report.snapshot = make_snapshot(slot.handover->metrics);
+    report.snapshot.pipeline = spec().name;
+    report.snapshot.node = spec().nodes[i].id;
+    report.snapshot.type = spec().nodes[i].type;
+    report.snapshot.state = "backing_off";
+    report.snapshot.last_error = slot.handover->error;
+    report.received = slot.handover->consumed;
+    for (std::size_t k = 0; k < slot.handover->outputs.size(); ++k) {
+      const auto* c = spec().outputs_of(spec().nodes[i].id)[k];
+      const auto& out = slot.handover->outputs[k];
+      report.edges.push_back(EdgeSnapshot{c->from, c->to, port_of(spec(), *c),
+                                          static_cast<std::uint32_t>(c->capacity), out.sent,
+                                          out.max_in_flight});
+    }
+    on_report(std::move(report));
+  }
+
+  void on_failure(std::size_t i, const HandoverPtr& handover) {
+    Slot& slot = slots_[i];
+    const std::string& id = spec().nodes[i].id;
+    slot.handover = handover;
+    slot.handed_over = caf::actor_cast<caf::strong_actor_ptr>(slot.actor);
+    slot.failed_at = now_ns();
+    if (killing_) {  // no restart during a forced stop
+      report_from_handover(i);
+      return;
+    }
+    RestartDecision decision = slot.strategy.on_failure(slot.failed_at, handover->error);
+    using Kind = RestartDecision::Kind;
+    switch (decision.kind) {
+      case Kind::restart:
+        spdlog::warn("node \"{}\" failed: {}; restarting in {:.1f} ms ({})", id, handover->error,
+                     decision.delay_ns / 1e6, decision.reason);
+        if (decision.delay_ns <= 0) {
+          replace(i, StandIn::none);
+        } else {
+          slot.backing_off = true;
+          delayed_send(this, std::chrono::nanoseconds(decision.delay_ns), restart_atom::value,
+                       static_cast<std::uint64_t>(i));
+        }
+        break;
+      case Kind::open:
+        spdlog::warn("node \"{}\" failed: {}; circuit open, frames go to the dead letters ({})", id,
+                     handover->error, decision.reason);
+        replace(i, StandIn::dead_letter);
+        delayed_send(this, std::chrono::nanoseconds(decision.delay_ns), trial_atom::value,
+                     static_cast<std::uint64_t>(i));
+        break;
+      case Kind::escalate:
+        escalate(i, handover->error + " (" + decision.reason + ")");
+        break;
+    }
+  }
+
+  void escalate(std::size_t i, const std::string& why) {
+    const std::string& id = spec().nodes[i].id;
+    bool fatal = on_every_path_to_a_sink(spec(), i);
+    if (fatal || state_ != "failed") state_ = fatal ? "failed" : "degraded";
+    if (!error_.empty()) error_ += "; ";
+    error_ += "node \"" + id + "\" failed: " + why;
+    spdlog::error("node \"{}\" failed for good: {}; pipeline \"{}\" is {}", id, why, spec().name,
+                  state_);
+    replace(i, StandIn::drop);
+  }
+
+  // Puts a new instance (or a stand-in) in node i's place and re-wires its
+  // neighbours to it. Nobody else is touched.
+  void replace(std::size_t i, StandIn mode, std::uint32_t report_successes = 0) {
+    Slot& slot = slots_[i];
+    std::unique_ptr<Node> node;
+    if (mode == StandIn::none) {
+      try {
+        node = make_node(i);
+      } catch (const std::exception& e) {
+        // A node that cannot even be created will not get better by retrying.
+        slot.strategy.on_failure(now_ns(), e.what());
+        escalate(i, std::string("cannot be created: ") + e.what());
+        return;
+      }
+    }
+    caf::actor old = slot.actor;
+    caf::actor fresh =
+        spawn_node_actor(system(), make_setup(i, std::move(node), mode, report_successes));
+    monitor(fresh);
+    slot.actor = fresh;
+    slot.backing_off = false;
+    const NodeSpec& n = spec().nodes[i];
+    auto inputs = spec().inputs_of(n.id);
+    for (std::size_t port = 0; port < inputs.size(); ++port) {
+      auto from = static_cast<std::size_t>(spec().index_of(inputs[port]->from));
+      std::uint64_t consumed = slot.handover && port < slot.handover->consumed.size()
+                                   ? slot.handover->consumed[port]
+                                   : 0;
+      send(slots_[from].actor, rewire_atom::value, old, fresh, static_cast<std::uint32_t>(port),
+           consumed);
+    }
+    for (const auto* c : spec().outputs_of(n.id)) {
+      auto to = static_cast<std::size_t>(spec().index_of(c->to));
+      send(slots_[to].actor, resync_atom::value, port_of(spec(), *c), fresh);
+    }
+    send(fresh, start_atom::value);
+    if (stopping_ && is_source(i)) send<caf::message_priority::high>(fresh, stop_atom::value);
+    if (mode == StandIn::none) {
+      slot.strategy.on_restarted(now_ns());
+      restart_latency_.record(now_ns() - slot.failed_at);
+    }
+  }
+
+  void on_down(const caf::down_msg& down) {
+    auto source = caf::actor_cast<caf::strong_actor_ptr>(down.source);
+    int i = slot_of(source);
+    if (i < 0 || slots_[i].reported || !down.reason || slots_[i].handed_over == source) return;
+    // Node errors are caught inside the actor and handed over; an actor
+    // that dies without a word is a defect. Supervise it all the same, with
+    // nothing to hand over (its producers re-send what they still hold).
+    auto handover = std::make_shared<Handover>();
+    handover->error = "actor died: " + caf::to_string(down.reason);
+    spdlog::error("node \"{}\": {}", spec().nodes[i].id, handover->error);
+    on_failure(static_cast<std::size_t>(i), handover);
+  }
+
+  void on_report(NodeReport report) {
+    int index = spec().index_of(report.snapshot.node);
+    if (index < 0 || slots_[index].reported) return;
+    Slot& slot = slots_[index];
+    slot.reported = true;
+    report.snapshot.restarts = slot.strategy.restarts();
+    SupervisedState state = slot.strategy.state();
+    if (state == SupervisedState::failed || state == SupervisedState::open ||
+        state == SupervisedState::half_open)
+      report.snapshot.state = to_string(state);
+    if (report.snapshot.last_error.empty()) report.snapshot.last_error = slot.strategy.last_error();
+    slot.report = std::move(report);
+    if (++reported_ == slots_.size()) finish();
+  }
+
+  void finish() {
+    auto result = std::make_shared<SupervisionResult>();
+    for (auto& slot : slots_) {
+      result->nodes.push_back(slot.report.snapshot);
+      result->received.push_back(slot.report.received);
+      for (auto& e : slot.report.edges) result->edges.push_back(e);
+    }
+    result->state = state_;
+    result->error = error_;
+    result->restart_latency = restart_latency_;
+    for (auto& slot : slots_) send(slot.actor, shutdown_atom::value);
+    request(dead_letters_, std::chrono::seconds(10), shutdown_atom::value)
+        .then(
+            [this, result](std::uint64_t written, const std::string& error) {
+              result->dead_letters_written = written;
+              result->dead_letter_error = error;
+              send(setup_->runner, result_atom::value, SupervisionResultPtr(result));
+              quit();
+            },
+            [this, result](caf::error& err) {
+              result->dead_letter_error = "dead-letter writer did not answer: " + to_string(err);
+              send(setup_->runner, result_atom::value, SupervisionResultPtr(result));
+              quit();
+            });
+  }
+
+  std::shared_ptr<SupervisorSetup> setup_;
+  std::vector<Slot> slots_;
+  caf::actor dead_letters_;
+  std::size_t reported_ = 0;
+  bool stopping_ = false;
+  bool killing_ = false;
+  std::string state_ = "finished";
+  std::string error_;
+  LatencyHistogram restart_latency_;
+};
+
+}  // namespace
+
+caf::actor spawn_supervisor(caf::actor_system& system, std::shared_ptr<SupervisorSetup> setup) {
+  return system.spawn<supervisor_actor>(std::move(setup));
+}
+
+}  // namespace streamlab
