@@ -135,7 +135,6 @@ RunResult run_pipeline(const PipelineSpec& spec, const NodeRegistry& registry,
   result.pool.hits = pool_after.hits - pool_before.hits;
   result.pool.misses = pool_after.misses - pool_before.misses;
   result.pool.recycled = pool_after.recycled - pool_before.recycled;
-  result.pool.discarded = pool_after.discarded - pool_before.discarded;
   return result;
 }
 

@@ -3,23 +3,63 @@
 #include <cstdint>
 #include <new>
 
-#include "messages/mpmc_queue.hpp"
-
 namespace streamlab {
 
 namespace {
 constexpr std::size_t kAlign = 64;  // cache line; also lets the gain loop use aligned SIMD
 constexpr std::size_t kHeader = (sizeof(SampleBuffer) + kAlign - 1) / kAlign * kAlign;
 constexpr std::size_t kClassCount = BufferPool::kMaxClassBits - BufferPool::kMinClassBits + 1;
+
+// Treiber stack whose head packs the top buffer's address (48 bits, all a
+// user-space pointer needs on x86-64 and AArch64) with a 16-bit counter
+// bumped on every change, so a pop that read a stale head cannot succeed
+// (the ABA problem). Unlike a bounded ring it has no half-published state:
+// a thread preempted in the middle of a push or pop blocks nobody, so an
+// acquire never misses while buffers are free. Buffers are only freed when
+// the pool dies, so a stale reader never touches freed memory.
+class FreeStack {
+ public:
+  static constexpr std::uint64_t kPointerMask = (std::uint64_t{1} << 48) - 1;
+
+  void push(SampleBuffer* buffer, std::atomic<SampleBuffer*>& link) {
+    std::uint64_t old_head = head_.load(std::memory_order_relaxed);
+    std::uint64_t new_head;
+    do {
+      link.store(top(old_head), std::memory_order_relaxed);
+      new_head = pack(buffer, old_head);
+    } while (!head_.compare_exchange_weak(old_head, new_head, std::memory_order_release,
+                                          std::memory_order_relaxed));
+  }
+
+  template <class Link>
+  SampleBuffer* pop(Link link_of) {
+    std::uint64_t old_head = head_.load(std::memory_order_acquire);
+    while (SampleBuffer* buffer = top(old_head)) {
+      SampleBuffer* next = link_of(buffer).load(std::memory_order_relaxed);
+      if (head_.compare_exchange_weak(old_head, pack(next, old_head), std::memory_order_acquire,
+                                      std::memory_order_acquire))
+        return buffer;
+    }
+    return nullptr;
+  }
+
+ private:
+  static SampleBuffer* top(std::uint64_t head) {
+    return reinterpret_cast<SampleBuffer*>(head & kPointerMask);
+  }
+  static std::uint64_t pack(SampleBuffer* buffer, std::uint64_t previous) {
+    std::uint64_t tag = (previous >> 48) + 1;
+    return (tag << 48) | reinterpret_cast<std::uint64_t>(buffer);
+  }
+  std::atomic<std::uint64_t> head_{0};
+};
 }  // namespace
 
 struct BufferPool::SizeClass {
-  SizeClass() : free(kSlotsPerClass) {}
-  MpmcQueue<SampleBuffer*> free;
+  FreeStack free;
   std::atomic<std::uint64_t> hits{0};
   std::atomic<std::uint64_t> misses{0};
   std::atomic<std::uint64_t> recycled{0};
-  std::atomic<std::uint64_t> discarded{0};
 };
 
 SampleBuffer* SampleBuffer::allocate(BufferPool* pool, std::size_t capacity) {
@@ -44,14 +84,17 @@ void SampleBuffer::release(SampleBuffer* buffer) {
   }
 }
 
+std::atomic<SampleBuffer*>& BufferPool::free_link(SampleBuffer* buffer) {
+  return buffer->next_free_;
+}
+
 BufferPool::BufferPool() : classes_(new SizeClass[kClassCount]) {}
 
 BufferPool::~BufferPool() {
   // Only buffers resting in the pool are freed; every buffer handed out must
   // have been released before its pool dies (process_pool() never dies).
   for (std::size_t i = 0; i < kClassCount; ++i) {
-    SampleBuffer* buffer = nullptr;
-    while (classes_[i].free.try_pop(buffer)) SampleBuffer::deallocate(buffer);
+    while (SampleBuffer* buffer = classes_[i].free.pop(free_link)) SampleBuffer::deallocate(buffer);
   }
 }
 
@@ -75,8 +118,8 @@ WritableBuffer BufferPool::acquire(std::size_t samples) {
   }
   std::size_t index = class_index(samples);
   SizeClass& size_class = classes_[index];
-  SampleBuffer* buffer = nullptr;
-  if (size_class.free.try_pop(buffer)) {
+  SampleBuffer* buffer = size_class.free.pop(free_link);
+  if (buffer) {
     size_class.hits.fetch_add(1, std::memory_order_relaxed);
     buffer->refs_.store(1, std::memory_order_relaxed);
   } else {
@@ -89,12 +132,8 @@ WritableBuffer BufferPool::acquire(std::size_t samples) {
 
 void BufferPool::recycle(SampleBuffer* buffer) {
   SizeClass& size_class = classes_[class_index(buffer->capacity_)];
-  if (size_class.free.try_push(buffer)) {
-    size_class.recycled.fetch_add(1, std::memory_order_relaxed);
-  } else {
-    size_class.discarded.fetch_add(1, std::memory_order_relaxed);
-    SampleBuffer::deallocate(buffer);
-  }
+  size_class.free.push(buffer, buffer->next_free_);
+  size_class.recycled.fetch_add(1, std::memory_order_relaxed);
 }
 
 PoolStats BufferPool::stats() const {
@@ -104,7 +143,6 @@ PoolStats BufferPool::stats() const {
     total.hits += classes_[i].hits.load(std::memory_order_relaxed);
     total.misses += classes_[i].misses.load(std::memory_order_relaxed);
     total.recycled += classes_[i].recycled.load(std::memory_order_relaxed);
-    total.discarded += classes_[i].discarded.load(std::memory_order_relaxed);
   }
   return total;
 }

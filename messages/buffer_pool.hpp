@@ -1,9 +1,12 @@
 #pragma once
 // Pool of sample buffers in power-of-two size classes. Buffers are often
 // acquired on one thread and released on another (producer and consumer
-// actors), which is why each class is a lock-free bounded MPMC queue: a
-// cross-thread free through the allocator costs 4-5 us per frame here
-// (notes/caf-0.17.md), a pool round trip well under a microsecond.
+// actors), which is why each class is a lock-free stack: a cross-thread
+// free through the allocator costs 4-5 us per frame here
+// (notes/caf-0.17.md), a pool round trip well under a microsecond. The
+// stack is last-in first-out, so the buffer handed out next is the one most
+// likely still in cache. A pool keeps every buffer returned to it (as many
+// as were ever in use at once) until it is destroyed.
 
 #include <array>
 #include <atomic>
@@ -16,17 +19,15 @@
 namespace streamlab {
 
 struct PoolStats {
-  std::uint64_t hits = 0;       // acquire served from the pool
-  std::uint64_t misses = 0;     // acquire that had to allocate
-  std::uint64_t recycled = 0;   // release that went back to the pool
-  std::uint64_t discarded = 0;  // release freed because the class was full
+  std::uint64_t hits = 0;      // acquire served from the pool
+  std::uint64_t misses = 0;    // acquire that had to allocate
+  std::uint64_t recycled = 0;  // release that went back to the pool
 };
 
 class BufferPool {
  public:
-  static constexpr std::size_t kMinClassBits = 6;    // 64 samples
-  static constexpr std::size_t kMaxClassBits = 24;   // 16 M samples
-  static constexpr std::size_t kSlotsPerClass = 512; // buffers kept per class
+  static constexpr std::size_t kMinClassBits = 6;   // 64 samples
+  static constexpr std::size_t kMaxClassBits = 24;  // 16 M samples
 
   BufferPool();
   ~BufferPool();
@@ -47,6 +48,7 @@ class BufferPool {
   friend class SampleBuffer;
   struct SizeClass;
   void recycle(SampleBuffer* buffer);
+  static std::atomic<SampleBuffer*>& free_link(SampleBuffer* buffer);
   static std::size_t class_index(std::size_t samples);
 
   std::unique_ptr<SizeClass[]> classes_;

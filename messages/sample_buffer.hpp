@@ -37,6 +37,7 @@ class SampleBuffer {
   static void release(SampleBuffer* buffer);
 
   std::atomic<std::uint32_t> refs_{1};
+  std::atomic<SampleBuffer*> next_free_{nullptr};  // link in its pool's free list
   BufferPool* pool_;
   std::size_t capacity_;
   std::size_t size_ = 0;
