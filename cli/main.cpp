@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   using namespace streamlab::cli;
   CLI::App app{"StreamLab: actor-model stream processing for audio and signal data", "streamlab"};
   app.require_subcommand(1);
+  app.fallthrough();  // --log-level is also accepted after the subcommand
   app.set_version_flag("--version", "streamlab 0.1.0");
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical or off")

@@ -23,6 +23,12 @@ struct ProbeLog {
 inline std::mutex g_logs_mutex;
 inline std::map<std::string, std::shared_ptr<ProbeLog>> g_logs;
 
+// A new, empty log under this tag (a test that runs twice starts clean).
+inline std::shared_ptr<ProbeLog> fresh_log(const std::string& tag) {
+  std::lock_guard<std::mutex> lock(g_logs_mutex);
+  return g_logs[tag] = std::make_shared<ProbeLog>();
+}
+
 inline std::shared_ptr<ProbeLog> log_for(const std::string& tag) {
   std::lock_guard<std::mutex> lock(g_logs_mutex);
   auto& log = g_logs[tag];

@@ -73,7 +73,7 @@ RunResult run_and_account(const std::string& fault_config, const std::string& st
   std::string tag =
       strategy + "-" + policy + "-" + std::to_string(std::hash<std::string>{}(fault_config));
   ScratchFile dead_letters(tag);
-  auto log = log_for(tag);
+  auto log = fresh_log(tag);
   auto spec = spec_from(pipeline(fault_config, strategy, policy, tag, dead_letters.path));
   RunResult r = run_pipeline(spec, test_registry(), options_with_frames(kFrames));
   INFO(tag << " " << fault_config);
@@ -138,10 +138,17 @@ TEST_CASE("the skip and default and retry policies keep every frame accounted fo
 }
 
 TEST_CASE("propagate restarts the node in place under each strategy", "[supervision]") {
-  auto strategy = GENERATE(as<std::string>{}, "immediate", "exponential", "circuit_breaker");
+  auto strategy =
+      GENERATE(as<std::string>{}, "never", "immediate", "exponential", "circuit_breaker");
   auto schedule = GENERATE(as<std::string>{}, kEvery97, kOnePercent, kTenPercent);
   RunResult r = run_and_account(schedule, strategy, "propagate");
   const auto& flaky = row(r, "flaky");
+  if (strategy == "never") {
+    CHECK(flaky.restarts == 0);
+    CHECK(flaky.state == "failed");
+    CHECK(dropped(flaky, DropReason::node_failed) > 0);
+    return;
+  }
   CHECK(flaky.restarts > 0);
   if (schedule == kEvery97 && strategy != "circuit_breaker") {
     // Each instance fails on its 97th frame; its replacement starts counting
