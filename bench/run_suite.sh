@@ -1,0 +1,289 @@
+#!/usr/bin/env bash
+# StreamLab against GStreamer, side by side, on the same work: the one
+# command of the benchmark suite. It installs what is missing (GStreamer
+# included), builds Release, then runs every case for StreamLab and for its
+# GStreamer equivalent back to back, alternating (A B A B ...) so both see
+# the same machine state, and prints per case the median, min and max of
+# each side and the ratio of the medians, then a summary with the targets.
+#
+#   bench/run_suite.sh [--quick] [--repeats N] [--cases 1,2,3,4,7] [--no-build]
+#
+#   --quick      small sizes and 2 repeats (CI smoke: the figures are noisy)
+#   --repeats N  alternating runs per side (default 5, --quick 2)
+#   --cases L    comma-separated subset of the cases below
+#   --no-build   skip scripts/setup.sh and the build (binaries must exist)
+#   STREAMLAB_BUILD_DIR  build directory (default build, as scripts/build.sh);
+#                any other directory is configured here as Release
+#
+# Whole-process wall time (date +%s%N) for both sides, start-up included.
+# Rates are M samples/s (1024-sample float32 mono frames at 48 kHz; fan-out
+# counted at the source). Each side gets its own frame count, sized so one
+# run takes ~1-3 s in full mode (GStreamer is 5-20x slower on some cases;
+# the same count would make its runs minutes long); start-up is ~25-50 ms
+# for either, so it weighs a few percent at most.
+#
+# Cases (GStreamer command lines as in the team's notes/anchors.md):
+#   1  sine -> gain -> null sink          | audiotestsrc ! volume ! fakesink (one thread)
+#   2  framework cost only: source -> null | audiotestsrc wave=silence ! fakesink
+#      StreamLab has no silence/constant source: its cheapest existing source
+#      (sine, a vectorised phasor, ~0.3 us per frame) stands in, and the
+#      output says so.
+#   3  four gains in series, each a node  | a queue before each gain and the sink
+#                                          (6 streaming threads), and the
+#                                          one-thread chain; both printed
+#   4  fan-out 1 -> 4 null sinks          | tee to 4 queued fakesinks
+#   7  steady-state heap allocations per frame, peak RSS, RSS flatness over
+#      20 s (--quick) or 60 s: build/bench/streamlab_alloc_bench (in-process,
+#      no GStreamer side)
+# Not here yet: case 5 (live-paced latency) and case 6 (cross-process
+# throughput) need features that are still being built.
+#
+# Benchmarks print figures; nothing here is a test. The exit status is
+# non-zero only when something fails to build or run.
+set -euo pipefail
+
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+quick=0
+repeats=""
+cases="1,2,3,4,7"
+build=1
+while (($#)); do
+  case "$1" in
+    --quick) quick=1 ;;
+    --repeats)
+      repeats="${2:?--repeats needs a number}"
+      shift
+      ;;
+    --cases)
+      cases="${2:?--cases needs a list}"
+      shift
+      ;;
+    --no-build) build=0 ;;
+    -h | --help)
+      sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+      exit 0
+      ;;
+    *)
+      echo "run_suite: unknown argument $1 (see --help)" >&2
+      exit 2
+      ;;
+  esac
+  shift
+done
+if [[ -z "$repeats" ]]; then repeats=$((quick ? 2 : 5)); fi
+if ! [[ "$repeats" =~ ^[1-9][0-9]*$ ]]; then
+  echo "run_suite: --repeats must be a positive number" >&2
+  exit 2
+fi
+
+build_dir="${STREAMLAB_BUILD_DIR:-build}"
+[[ "$build_dir" = /* ]] || build_dir="$repo/$build_dir"
+streamlab="$build_dir/streamlab"
+alloc_bench="$build_dir/bench/streamlab_alloc_bench"
+
+if ((build)); then
+  "$repo/scripts/setup.sh" --bench
+  targets=(streamlab streamlab_alloc_bench)
+  if [[ "$build_dir" == "$repo/build" ]]; then
+    BUILD_TYPE=Release "$repo/scripts/build.sh" --target "${targets[@]}" >/dev/null
+  else
+    generator=()
+    if [[ ! -f "$build_dir/CMakeCache.txt" ]] && command -v ninja >/dev/null; then
+      generator=(-G Ninja)
+    fi
+    cmake -S "$repo" -B "$build_dir" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release >/dev/null
+    cmake --build "$build_dir" -j "$(nproc)" --target "${targets[@]}" >/dev/null
+  fi
+fi
+for exe in "$streamlab" "$alloc_bench"; do
+  if [[ ! -x "$exe" ]]; then
+    echo "run_suite: $exe is missing (build first, or drop --no-build)" >&2
+    exit 1
+  fi
+done
+build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build_dir/CMakeCache.txt" 2>/dev/null || true)
+if [[ "$build_type" != "Release" ]]; then
+  echo "run_suite: warning: $build_dir is a '${build_type:-unknown}' build, not Release" >&2
+fi
+
+# ----------------------------------------------------------------------------
+# The case table. One row per side of a case, in the order they alternate:
+#   case | label | frames (full) | frames (--quick) | what to run
+# A streamlab row names a file in bench/pipelines/; a gstreamer row is a
+# gst-launch-1.0 description where @SINE@ / @SILENCE@ stand for the source
+# and @N@ for the frame count. The ratio to the first GStreamer row of a
+# case is the one the target applies to.
+sine='audiotestsrc wave=sine freq=440 samplesperbuffer=1024 num-buffers=@N@ ! audio/x-raw,format=F32LE,rate=48000,channels=1'
+silence='audiotestsrc wave=silence samplesperbuffer=1024 num-buffers=@N@ ! audio/x-raw,format=F32LE,rate=48000,channels=1'
+sink='fakesink sync=false'
+queued_sink="t. ! queue ! $sink"
+table="
+1|streamlab|1000000|50000|sine_gain_null.json
+1|gstreamer, one thread|250000|12000|@SINE@ ! volume volume=2.0 ! $sink
+2|streamlab (sine source)|3000000|150000|sine_null.json
+2|gstreamer, silence|3000000|150000|@SILENCE@ ! $sink
+3|streamlab|500000|25000|sine_gain4_null.json
+3|gstreamer, queued|120000|6000|@SINE@ ! queue ! volume volume=2.0 ! queue ! volume volume=0.5 ! queue ! volume volume=2.0 ! queue ! volume volume=0.5 ! queue ! $sink
+3|gstreamer, one thread|200000|10000|@SINE@ ! volume volume=2.0 ! volume volume=0.5 ! volume volume=2.0 ! volume volume=0.5 ! $sink
+4|streamlab|1000000|50000|sine_fanout4_null.json
+4|gstreamer, tee + 4 queues|50000|2500|@SINE@ ! tee name=t $queued_sink $queued_sink $queued_sink $queued_sink
+"
+declare -A title short target note
+title[1]="sine -> gain -> null sink"
+title[2]="source -> null sink (framework cost)"
+title[3]="sine -> 4 gains in series -> null sink"
+title[4]="sine -> fan-out to 4 null sinks (rate at the source)"
+title[7]="heap allocations per frame and RSS (sine -> gain -> null, in-process)"
+short[1]="sine -> gain -> null"
+short[2]="source -> null (framework)"
+short[3]="sine -> 4 gains -> null"
+short[4]="sine -> 4 null sinks (fan-out)"
+target[1]=5
+target[2]=1
+target[3]=2
+target[4]=5
+note[2]="StreamLab has no silence/constant source node: its cheapest existing source (sine, amplitude 0, still computed) stands in, so StreamLab does more work than GStreamer here."
+note[3]="queued: a queue before each gain and before the sink (6 streaming threads, as in anchors.md); StreamLab: 6 actors."
+note[4]="GStreamer: tee, then a queue before each of the 4 fakesinks; StreamLab: one shared buffer per frame, 4 null_sink actors."
+# ----------------------------------------------------------------------------
+
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
+machine_line() { echo "machine: ${cpu:-unknown CPU}, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"; }
+
+# Runs one side once; prints its rate in M samples/s. A run that fails is
+# a real failure: its output is shown and the suite stops.
+run_once() { # frames kind what
+  local frames=$1 kind=$2 what=$3 start end log status=0
+  local -a cmd
+  if [[ "$kind" == streamlab* ]]; then
+    cmd=("$streamlab" --log-level warn run "$repo/bench/pipelines/$what" --frames "$frames" --quiet)
+  else
+    what=${what//@SINE@/$sine}
+    what=${what//@SILENCE@/$silence}
+    what=${what//@N@/$frames}
+    read -r -a words <<<"$what"
+    cmd=(gst-launch-1.0 -q "${words[@]}")
+  fi
+  log=$(mktemp)
+  start=$(date +%s%N)
+  "${cmd[@]}" >"$log" 2>&1 || status=$?
+  end=$(date +%s%N)
+  if ((status != 0)); then
+    {
+      echo "run_suite: failed (exit $status): ${cmd[*]}"
+      tail -n 20 "$log"
+    } >&2
+    rm -f "$log"
+    return 1
+  fi
+  rm -f "$log"
+  awk -v s="$start" -v e="$end" -v n="$((frames * 1024))" 'BEGIN { printf "%.1f\n", n / ((e - s) / 1e9) / 1e6 }'
+}
+
+# "median min max" of the numbers on stdin.
+summary() { sort -g | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.1f %.1f %.1f\n", m, v[1], v[NR] }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+summary_rows=()
+add_summary() { summary_rows+=("$(printf '%-4s %-32s %11s %10s  %-26s %7s  %s' "$@")"); }
+
+run_case() { # case id
+  local id=$1 labels=() frames=() whats=() c label full small what i r
+  while IFS='|' read -r c label full small what; do
+    [[ "$c" == "$id" ]] || continue
+    labels+=("$label")
+    frames+=("$((quick ? small : full))")
+    whats+=("$what")
+  done <<<"$table"
+  local sides=${#labels[@]}
+  echo
+  echo "== case $id: ${title[$id]}"
+  if [[ -n "${note[$id]:-}" ]]; then echo "   ${note[$id]}"; fi
+  echo "   $(machine_line)"
+  for ((i = 0; i < sides; i++)); do echo "   ${labels[i]}: ${frames[i]} frames per run"; done
+  local -a results
+  for ((i = 0; i < sides; i++)); do results[i]=""; done
+  local rep line
+  for ((rep = 1; rep <= repeats; rep++)); do
+    line="   run $rep:"
+    for ((i = 0; i < sides; i++)); do
+      r=$(run_once "${frames[i]}" "${labels[i]}" "${whats[i]}") || exit 1
+      results[i]+="$r "
+      line+="  ${labels[i]} $r"
+    done
+    echo "$line"
+  done
+  printf '   %-30s %10s %10s %10s %10s\n' "M samples/s" median min max ratio
+  local ours med mn mx
+  read -r ours mn mx < <(tr ' ' '\n' <<<"${results[0]}" | grep . | summary)
+  printf '   %-30s %10s %10s %10s\n' "${labels[0]}" "$ours" "$mn" "$mx"
+  for ((i = 1; i < sides; i++)); do
+    read -r med mn mx < <(tr ' ' '\n' <<<"${results[i]}" | grep . | summary)
+    local x
+    x=$(ratio "$ours" "$med")
+    printf '   %-30s %10s %10s %10s %9sx\n' "${labels[i]}" "$med" "$mn" "$mx" "$x"
+    local goal="" verdict=""
+    if ((i == 1)) && [[ -n "${target[$id]:-}" ]]; then
+      goal=">= ${target[$id]}x:"
+      verdict=$(awk -v x="$x" -v t="${target[$id]}" 'BEGIN { print (x >= t) ? "met" : "missed" }')
+    fi
+    if ((i == 1)); then
+      add_summary "$id" "${short[$id]}" "$ours" "$med" "${labels[i]}" "${x}x" "$goal $verdict"
+    else
+      add_summary "" "" "" "$med" "${labels[i]}" "${x}x" ""
+    fi
+  done
+}
+
+run_alloc_case() {
+  echo
+  echo "== case 7: ${title[7]}"
+  echo "   $(machine_line)"
+  local out log first last max
+  local -a args=()
+  if ((quick)); then args+=(--quick); fi
+  log=$(mktemp)
+  if ! "$alloc_bench" "${args[@]}" 2>&1 | tee "$log" | sed 's/^/   /'; then
+    rm -f "$log"
+    echo "run_suite: streamlab_alloc_bench failed" >&2
+    exit 1
+  fi
+  out=$(cat "$log")
+  rm -f "$log"
+  local per_frame rss_line peak
+  per_frame=$(sed -n 's/^steady-state heap allocations per frame: \([0-9.]*\).*/\1/p' <<<"$out")
+  rss_line=$(sed -n 's/^ *VmRSS at 1 s \([0-9.]*\) MiB, last \([0-9.]*\) MiB, max \([0-9.]*\) MiB.*/\1 \2 \3/p' <<<"$out")
+  peak=$(sed -n 's/^peak RSS of the process: \([0-9.]*\) MiB/\1/p' <<<"$out")
+  add_summary 7 "heap allocations per frame" "${per_frame:-?}" "" "" "" \
+    "0: $(awk -v a="${per_frame:-1}" 'BEGIN { print (a + 0 < 0.005) ? "met" : "missed" }')"
+  read -r first last max <<<"${rss_line:-? ? ?}"
+  # Flat: no more than 1 MiB between the sample at 1 s and the last one.
+  add_summary "" "VmRSS MiB at 1 s/last/max" "$first/$last/$max" "" "" "" \
+    "flat: $(awk -v a="$first" -v b="$last" 'BEGIN { d = b - a; printf "%s (%+.1f MiB)", (d <= 1 && a != "?") ? "met" : "missed", d }')"
+  add_summary "" "peak RSS MiB" "${peak:-?}" "" "" "" ""
+}
+
+echo "StreamLab vs GStreamer benchmark suite ($([[ $quick == 1 ]] && echo quick || echo full) mode, $repeats alternating runs per side)"
+machine_line
+echo "streamlab: $streamlab (${build_type:-unknown} build, $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo 'no git')$(git -C "$repo" diff --quiet HEAD 2>/dev/null || echo ', with local changes'))"
+echo "gstreamer: $(gst-launch-1.0 --version | sed -n 's/.*version //p' | head -n1)"
+load_start=$(cut -d' ' -f1 /proc/loadavg)
+
+IFS=',' read -r -a wanted <<<"$cases"
+for id in "${wanted[@]}"; do
+  case "$id" in
+    1 | 2 | 3 | 4) run_case "$id" ;;
+    7) run_alloc_case ;;
+    5 | 6) echo "run_suite: case $id (live latency / cross-process) is not in the suite yet" >&2 ;;
+    *)
+      echo "run_suite: unknown case $id" >&2
+      exit 2
+      ;;
+  esac
+done
+
+echo
+echo "== summary: medians of $repeats alternating runs, M samples/s (ratio = streamlab / gstreamer)"
+echo "   load average at start $load_start; $(machine_line)"
+printf '%-4s %-32s %11s %10s  %-26s %7s  %s\n' case work streamlab gstreamer "(gstreamer side)" ratio target
+for row in "${summary_rows[@]}"; do echo "$row"; done
