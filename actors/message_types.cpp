@@ -9,6 +9,10 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<NodeSnapshot>("streamlab.node_snapshot");
   cfg.add_message_type<EdgeSnapshot>("streamlab.edge_snapshot");
   cfg.add_message_type<NodeReport>("streamlab.node_report");
+  cfg.add_message_type<PipelineStatus>("streamlab.pipeline_status");
+  cfg.add_message_type<ProcessFigures>("streamlab.process_figures");
+  cfg.add_message_type<PoolStats>("streamlab.pool_stats");
+  cfg.add_message_type<MetricsSnapshot>("streamlab.metrics_snapshot");
 }
 
 }  // namespace streamlab

@@ -24,6 +24,7 @@
 #include "messages/frame.hpp"
 #include "messages/frame_codec.hpp"
 #include "runtime/dead_letter_file.hpp"
+#include "runtime/metrics_snapshot.hpp"
 #include "runtime/node_metrics.hpp"
 
 namespace streamlab {
@@ -46,9 +47,15 @@ using restart_atom = caf::atom_constant<caf::atom("restart")>;    // supervisor 
 using trial_atom = caf::atom_constant<caf::atom("trial")>;        // supervisor timer: (index)
 using success_atom = caf::atom_constant<caf::atom("success")>;    // a good frame in a breaker trial
 using retry_atom = caf::atom_constant<caf::atom("retry")>;  // node timer: retry the held frame
-using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;      // the run is over
-using result_atom = caf::atom_constant<caf::atom("result")>;          // supervisor -> runner
+using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;  // the run is over
+using memory_atom = caf::atom_constant<caf::atom("memory")>;  // node -> supervisor: (error text)
+using result_atom = caf::atom_constant<caf::atom("result")>;  // supervisor -> runner
 using dead_letter_atom = caf::atom_constant<caf::atom("deadlettr")>;  // (DeadLetter)
+// Monitoring: answered with the state of the moment (pull: costs nothing
+// until someone asks).
+using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
+using register_atom = caf::atom_constant<caf::atom("register")>;  // (pipeline, supervisor)
+using unregister_atom = caf::atom_constant<caf::atom("unregistr")>;
 // Control from the runner, sent at high priority so a full data path can
 // always be stopped.
 using start_atom = caf::atom_constant<caf::atom("start")>;
@@ -95,16 +102,40 @@ struct NodeReport {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, EdgeSnapshot& x) {
-  return f(caf::meta::type_name("edge_report"), x.from, x.to, x.port, x.capacity, x.frames,
-           x.max_occupancy);
+  return f(caf::meta::type_name("edge_snapshot"), x.pipeline, x.from, x.to, x.port, x.capacity,
+           x.frames, x.occupancy, x.buffered_bytes, x.max_occupancy, x.backpressured,
+           x.backpressure_episodes);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, PipelineStatus& x) {
+  return f(caf::meta::type_name("pipeline_status"), x.name, x.state, x.reason);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ProcessFigures& x) {
+  return f(caf::meta::type_name("process_figures"), x.rss_bytes, x.cpu_seconds, x.threads);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, PoolStats& x) {
+  return f(caf::meta::type_name("pool_stats"), x.hits, x.misses, x.recycled);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, MetricsSnapshot& x) {
+  return f(caf::meta::type_name("metrics_snapshot"), x.process, x.time_ns, x.pipelines, x.nodes,
+           x.edges, x.pool, x.figures);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, NodeSnapshot& x) {
   return f(caf::meta::type_name("node_snapshot"), x.pipeline, x.node, x.type, x.state, x.frames_in,
-           x.frames_out, x.errors, x.restarts, x.dropped, x.dead_lettered, x.latency_p50_us,
-           x.latency_p95_us, x.latency_p99_us, x.latency_max_us, x.queue_capacity,
-           x.queue_max_occupancy, x.last_error);
+           x.frames_out, x.errors, x.restarts, x.skipped, x.dropped, x.dead_lettered,
+           x.latency_p50_us, x.latency_p95_us, x.latency_p99_us, x.latency_max_us,
+           x.end_to_end_p50_us, x.end_to_end_p99_us, x.end_to_end_max_us, x.busy_ms_per_s,
+           x.backpressured_ms_per_s, x.idle_ms_per_s, x.queue_capacity, x.queue_max_occupancy,
+           x.last_error);
 }
 
 template <class Inspector>

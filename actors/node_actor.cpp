@@ -45,10 +45,55 @@ struct Output {
   FrameRing unacked;  // kept for a re-send until the consumer reports them consumed
   bool eos_sent = false;
   std::uint64_t max_in_flight = 0;
+  std::uint64_t buffered_bytes = 0;  // samples of the unacked frames
+  // Backpressure is the share of time the producer waits for room on this
+  // edge (as Flink measures it), not the edge's occupancy as the producer
+  // sees it: a busy producer reads its credits late and would see full
+  // edges that are not. With hysteresis over windows of kWindowNs: entered
+  // at `high` of the time, left at `low`.
+  static constexpr std::int64_t kWindowNs = 100'000'000;
+  double high;
+  double low;
+  bool backpressured = false;
+  std::uint64_t backpressure_episodes = 0;
+  std::int64_t blocked_since = 0;  // waiting for room since (steady clock); 0: not waiting
+  std::int64_t window_start = 0;
+  std::int64_t window_blocked = 0;
 
-  explicit Output(const OutputLink& l)
-      : link(l), address(caf::actor_cast<caf::strong_actor_ptr>(l.consumer)), unacked(l.capacity) {}
+  Output(const OutputLink& l, double high_fraction, double low_fraction, std::int64_t now)
+      : link(l),
+        address(caf::actor_cast<caf::strong_actor_ptr>(l.consumer)),
+        unacked(l.capacity),
+        high(high_fraction),
+        low(low_fraction),
+        window_start(now) {}
   bool has_room() const { return sent - acked < link.capacity; }
+
+  void blocked(std::int64_t now) {
+    if (!blocked_since) blocked_since = now;
+  }
+  void unblocked(std::int64_t now) {
+    if (!blocked_since) return;
+    window_blocked += now - blocked_since;
+    blocked_since = 0;
+    evaluate(now);
+  }
+  // Closes the window once it is long enough, counting a wait still going on.
+  void evaluate(std::int64_t now) {
+    std::int64_t length = now - window_start;
+    if (length < kWindowNs) return;
+    std::int64_t waited = window_blocked + (blocked_since ? now - blocked_since : 0);
+    double share = static_cast<double>(waited) / static_cast<double>(length);
+    if (!backpressured && share >= high) {
+      backpressured = true;
+      ++backpressure_episodes;
+    } else if (backpressured && share <= low) {
+      backpressured = false;
+    }
+    window_start = now;
+    window_blocked = 0;
+    if (blocked_since) blocked_since = now;
+  }
 };
 
 struct Input {
@@ -72,8 +117,10 @@ class node_actor : public caf::event_based_actor {
       in.batch = std::max<std::uint32_t>(1, capacity / 2);
       inputs_.push_back(in);
     }
-    for (const auto& link : setup_->outputs) outputs_.emplace_back(link);
+    for (const auto& link : setup_->outputs)
+      outputs_.emplace_back(link, setup_->backpressure_high, setup_->backpressure_low, steady_ns());
     produced_.reserve(16);
+    metrics_.started_ns = steady_ns();
     if (setup_->resume) take_over(*setup_->resume);
   }
 
@@ -124,6 +171,7 @@ class node_actor : public caf::event_based_actor {
           quit();
         },
         [this](shutdown_atom) { quit(); },
+        [this](snapshot_atom) { return make_report(done_ ? final_state_ : "running"); },
     };
   }
 
@@ -145,7 +193,10 @@ class node_actor : public caf::event_based_actor {
       out.acked = prev.acked;
       out.eos_sent = prev.eos_sent;
       out.max_in_flight = prev.max_in_flight;
-      for (const auto& f : prev.unacked) out.unacked.push(f);
+      for (const auto& f : prev.unacked) {  // still reserved in the memory budget
+        out.unacked.push(f);
+        out.buffered_bytes += f.sample_count() * sizeof(float);
+      }
     }
     produced_ = h.pending;
     failing_ = h.failing;
@@ -163,6 +214,7 @@ class node_actor : public caf::event_based_actor {
     Input& in = inputs_[port];
     if (in.producer != current_sender()) in.producer = current_sender();
     if (index < in.received) return;  // a duplicate from a re-send
+    if (frame.timestamp_ns > 0) metrics_.end_to_end.record(wall_ns() - frame.timestamp_ns);
     if (index > in.received) {
       // Frames that never arrived: only possible if an instance died without
       // a handover (a defect). Counted, never silent.
@@ -187,10 +239,8 @@ class node_actor : public caf::event_based_actor {
   void on_credit(const caf::strong_actor_ptr& sender, std::uint32_t port, std::uint64_t consumed) {
     for (auto& out : outputs_) {
       if (out.link.port != port || out.address != sender) continue;
-      while (out.acked < consumed && !out.unacked.empty()) {
-        out.unacked.pop();
-        ++out.acked;
-      }
+      forget_consumed(out, consumed);
+      if (out.has_room()) out.unblocked(steady_ns());
       break;
     }
     pump();
@@ -204,13 +254,21 @@ class node_actor : public caf::event_based_actor {
       if (out.link.port != port || out.link.consumer != old_consumer) continue;
       out.link.consumer = replacement;
       out.address = caf::actor_cast<caf::strong_actor_ptr>(replacement);
-      while (out.acked < consumed && !out.unacked.empty()) {
-        out.unacked.pop();
-        ++out.acked;
-      }
+      forget_consumed(out, consumed);
       resend_unacked(out);
     }
     pump();
+  }
+
+  // The consumer is done with everything up to `consumed`.
+  void forget_consumed(Output& out, std::uint64_t consumed) {
+    while (out.acked < consumed && !out.unacked.empty()) {
+      std::uint64_t bytes = out.unacked.front().sample_count() * sizeof(float);
+      out.buffered_bytes -= bytes;
+      if (setup_->memory) setup_->memory->release(bytes);
+      out.unacked.pop();
+      ++out.acked;
+    }
   }
 
   // Idempotent: the consumer drops frames it already has.
@@ -225,7 +283,14 @@ class node_actor : public caf::event_based_actor {
   // after a bounded number of steps.
   void pump() {
     for (int step = 0; step < kStepsPerTurn && !done_; ++step) {
-      if (!send_produced()) return;  // waiting for room downstream
+      if (!send_produced()) {  // waiting for room downstream
+        if (!blocked_since_) blocked_since_ = steady_ns();
+        return;
+      }
+      if (blocked_since_) {
+        metrics_.backpressured_ns += steady_ns() - blocked_since_;
+        blocked_since_ = 0;
+      }
       if (finishing_) {
         complete();
         return;
@@ -254,7 +319,7 @@ class node_actor : public caf::event_based_actor {
     produced_.clear();
     auto t0 = steady_ns();
     Status status = call_node([&] { return setup_->node->generate(produced_, end_of_stream); });
-    metrics_.latency.record(steady_ns() - t0);
+    record_busy(steady_ns() - t0);
     if (!status.is_ok()) {
       record_error(status.message());
       produced_.clear();
@@ -307,7 +372,7 @@ class node_actor : public caf::event_based_actor {
     Inputs in{slots_.data(), slots_.size()};
     auto t0 = steady_ns();
     Status status = call_node([&] { return setup_->node->process(in, produced_); });
-    metrics_.latency.record(steady_ns() - t0);
+    record_busy(steady_ns() - t0);
     if (status.is_ok()) {
       metrics_.frames_out += produced_.size();
       consume_set();
@@ -469,20 +534,50 @@ class node_actor : public caf::event_based_actor {
   // have been sent.
   bool send_produced() {
     while (next_to_send_ < produced_.size()) {
-      for (const auto& out : outputs_)
-        if (!out.has_room()) return false;
+      bool room = true;
+      for (auto& out : outputs_) {
+        if (out.has_room()) continue;
+        out.blocked(steady_ns());
+        room = false;
+      }
+      if (!room || memory_exceeded_) return false;
+      if (!reserve_memory(produced_[next_to_send_])) return false;
       const Frame& frame = produced_[next_to_send_++];
       // Every consumer gets the same buffer, and each edge keeps it until
       // its consumer is done with it.
       for (auto& out : outputs_) {
         send(out.link.consumer, data_atom::value, out.link.port, out.sent, frame);
         out.unacked.push(frame);
+        out.buffered_bytes += frame.sample_count() * sizeof(float);
         ++out.sent;
         out.max_in_flight = std::max(out.max_in_flight, out.sent - out.acked);
       }
     }
     produced_.clear();
     next_to_send_ = 0;
+    return true;
+  }
+
+  // One reservation per edge the frame is about to wait on. Past the
+  // pipeline's bound the run fails, naming the edge and the figures.
+  bool reserve_memory(const Frame& frame) {
+    if (!setup_->memory) return true;
+    const std::uint64_t bytes = frame.sample_count() * sizeof(float);
+    for (std::size_t i = 0; i < outputs_.size(); ++i) {
+      if (setup_->memory->reserve(bytes)) continue;
+      for (std::size_t k = 0; k < i; ++k) setup_->memory->release(bytes);
+      const Output& out = outputs_[i];
+      memory_exceeded_ = true;
+      send(setup_->supervisor, memory_atom::value,
+           "pipeline \"" + setup_->pipeline + "\": edge \"" + setup_->node_id + "\" -> \"" +
+               out.link.consumer_id + "\" would bring the buffered sample bytes to " +
+               std::to_string(setup_->memory->used() + bytes) + ", over max_memory_bytes " +
+               std::to_string(setup_->memory->limit()) + " (the edge holds " +
+               std::to_string(out.sent - out.acked) + " frames, " +
+               std::to_string(out.buffered_bytes) + " bytes; this frame is " +
+               std::to_string(bytes) + " bytes)");
+      return false;
+    }
     return true;
   }
 
@@ -534,21 +629,34 @@ class node_actor : public caf::event_based_actor {
 
   void report(const char* state) {
     done_ = true;
+    final_state_ = state;
+    send(setup_->supervisor, report_atom::value, make_report(state));
+    // The node's resources (open files) go now, not when the run ends.
+    setup_->node.reset();
+  }
+
+  NodeReport make_report(const std::string& state) {
+    const std::int64_t now = steady_ns();
+    for (auto& out : outputs_) out.evaluate(now);
     NodeReport r;
-    r.snapshot = make_snapshot(metrics_);
+    r.snapshot = make_snapshot(metrics_, now);
     r.snapshot.pipeline = setup_->pipeline;
     r.snapshot.node = setup_->node_id;
     r.snapshot.type = setup_->type;
     r.snapshot.state = state;
     r.snapshot.last_error = last_error_;
     for (const auto& out : outputs_) {
-      r.edges.push_back(EdgeSnapshot{setup_->node_id, out.link.consumer_id, out.link.port,
-                                     out.link.capacity, out.sent, out.max_in_flight});
+      EdgeSnapshot e{setup_->node_id, out.link.consumer_id, out.link.port, out.link.capacity,
+                     out.sent,        out.max_in_flight};
+      e.pipeline = setup_->pipeline;
+      e.occupancy = out.sent - out.acked;
+      e.buffered_bytes = out.buffered_bytes;
+      e.backpressured = out.backpressured;
+      e.backpressure_episodes = out.backpressure_episodes;
+      r.edges.push_back(std::move(e));
     }
     for (const auto& in : inputs_) r.received.push_back(in.received);
-    send(setup_->supervisor, report_atom::value, std::move(r));
-    // The node's resources (open files) go now, not when the run ends.
-    setup_->node.reset();
+    return r;
   }
 
   template <class F>
@@ -560,6 +668,11 @@ class node_actor : public caf::event_based_actor {
     } catch (...) {
       return Status::error("unknown exception");
     }
+  }
+
+  void record_busy(std::int64_t ns) {
+    metrics_.latency.record(ns);
+    metrics_.busy_ns += ns;
   }
 
   void record_error(const std::string& message) {
@@ -588,6 +701,9 @@ class node_actor : public caf::event_based_actor {
   bool failed_ = false;
   bool done_ = false;
   bool pump_scheduled_ = false;
+  std::string final_state_;
+  std::int64_t blocked_since_ = 0;
+  bool memory_exceeded_ = false;  // when output started waiting for room (steady clock)
 };
 
 }  // namespace

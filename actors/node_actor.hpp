@@ -23,6 +23,7 @@
 
 #include "actors/messages.hpp"
 #include "nodes/node.hpp"
+#include "runtime/memory_budget.hpp"
 #include "runtime/supervision_config.hpp"
 
 namespace streamlab {
@@ -56,6 +57,9 @@ struct NodeActorSetup {
   caf::actor dead_letters;       // gets (dead_letter_atom, DeadLetter)
   HandoverPtr resume;            // state of the instance this one replaces; null at first start
   std::uint32_t report_successes = 0;  // good frames to report (a breaker's trial)
+  double backpressure_high = 0.9;      // shares of time waiting for room (hysteresis)
+  double backpressure_low = 0.7;
+  std::shared_ptr<MemoryBudget> memory;  // the pipeline's byte bound; null when there is none
 };
 
 caf::actor spawn_node_actor(caf::actor_system& system, std::shared_ptr<NodeActorSetup> setup);

@@ -9,6 +9,7 @@
 
 #include "actors/message_types.hpp"
 #include "actors/messages.hpp"
+#include "actors/monitor.hpp"
 #include "actors/supervisor.hpp"
 
 namespace streamlab {
@@ -22,16 +23,15 @@ std::size_t scheduler_threads(std::size_t requested) {
   return std::max(2u, std::thread::hardware_concurrency());
 }
 
-// Queue figures belong to the consumer's row; frames its producers sent
-// that never arrived (a forced stop) are counted there as dropped.
-void attribute_edges(const PipelineSpec& spec,
-                     const std::vector<std::vector<std::uint64_t>>& received, RunResult& result) {
+// Frames a producer sent that never arrived (a forced stop) are counted at
+// the consumer as dropped.
+void count_lost_in_transit(const PipelineSpec& spec,
+                           const std::vector<std::vector<std::uint64_t>>& received,
+                           RunResult& result) {
   for (const auto& edge : result.edges) {
     int to = spec.index_of(edge.to);
     if (to < 0) continue;
     NodeSnapshot& row = result.nodes[static_cast<std::size_t>(to)];
-    row.queue_capacity = std::max<std::uint64_t>(row.queue_capacity, edge.capacity);
-    row.queue_max_occupancy = std::max(row.queue_max_occupancy, edge.max_occupancy);
     const auto& got = received[static_cast<std::size_t>(to)];
     std::uint64_t arrived = edge.port < got.size() ? got[edge.port] : 0;
     if (edge.frames > arrived) {
@@ -49,9 +49,10 @@ std::string default_dead_letter_path(const PipelineSpec& spec) {
 
 }  // namespace
 
-bool RunResult::any_node_failed() const {
-  return std::any_of(nodes.begin(), nodes.end(),
-                     [](const NodeSnapshot& n) { return n.state == "failed"; });
+bool RunResult::succeeded() const {
+  return state == "finished" && std::none_of(nodes.begin(), nodes.end(), [](const NodeSnapshot& n) {
+           return n.state == "failed";
+         });
 }
 
 RunResult run_pipeline(const PipelineSpec& spec, const NodeRegistry& registry,
@@ -86,9 +87,22 @@ RunResult run_pipeline(const PipelineSpec& spec, const NodeRegistry& registry,
   // the option (or the core count) and the policy is named, not implied.
   cfg.set("scheduler.max-threads", scheduler_threads(options.threads));
   cfg.set("scheduler.policy", caf::atom("stealing"));
+  if (options.configure) options.configure(cfg);
   caf::actor_system system{cfg};
   caf::scoped_actor self{system};
   setup->runner = caf::actor_cast<caf::actor>(self);
+  caf::actor monitor = spawn_monitor(system, options.process_name);
+  setup->monitor = monitor;
+  std::shared_ptr<void> session;
+  if (options.on_start) {
+    try {
+      session = options.on_start(system, monitor);
+    } catch (const std::exception& e) {
+      result.error = e.what();
+      self->send_exit(monitor, caf::exit_reason::user_shutdown);
+      return result;
+    }
+  }
 
   const PoolStats pool_before = options.pool->stats();
   const auto t0 = clock::now();
@@ -122,6 +136,8 @@ RunResult run_pipeline(const PipelineSpec& spec, const NodeRegistry& registry,
     }
   }
   result.elapsed_s = std::chrono::duration<double>(clock::now() - t0).count();
+  session.reset();
+  self->send_exit(monitor, caf::exit_reason::user_shutdown);
   result.nodes = outcome->nodes;
   result.edges = outcome->edges;
   result.state = outcome->state;
@@ -129,7 +145,8 @@ RunResult run_pipeline(const PipelineSpec& spec, const NodeRegistry& registry,
   result.restart_latency = outcome->restart_latency;
   result.dead_letters_written = outcome->dead_letters_written;
   result.dead_letter_error = outcome->dead_letter_error;
-  attribute_edges(spec, outcome->received, result);
+  count_lost_in_transit(spec, outcome->received, result);
+  fill_queue_figures(result.nodes, result.edges);
 
   const PoolStats pool_after = options.pool->stats();
   result.pool.hits = pool_after.hits - pool_before.hits;

@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -15,6 +17,12 @@
 #include "runtime/latency_histogram.hpp"
 #include "runtime/node_metrics.hpp"
 #include "runtime/pipeline_spec.hpp"
+
+namespace caf {
+class actor_system;
+class actor_system_config;
+class actor;
+}  // namespace caf
 
 namespace streamlab {
 
@@ -29,6 +37,16 @@ struct RunOptions {
   double drain_timeout_s = 10;       // after a drain was asked for, force the stop after this long
   std::ostream* text_out = nullptr;  // where `print` nodes write; null: stdout
   BufferPool* pool = &BufferPool::process_pool();
+  std::string process_name = "local";  // how this process names itself in snapshots
+  // Called before the pipeline starts, with the actor system and this
+  // process's monitor (see monitor.hpp), for whoever serves them (HTTP
+  // endpoints, a monitor port). What it returns lives until the run has
+  // ended and goes before the actor system does. If it throws, nothing
+  // starts and the run's error says why.
+  std::function<std::shared_ptr<void>(caf::actor_system&, const caf::actor& monitor)> on_start;
+  // Adjusts the actor system's configuration before it starts (the cluster
+  // layer loads CAF's middleman here; the actors layer never does).
+  std::function<void(caf::actor_system_config&)> configure;
 };
 
 struct RunResult {
@@ -46,7 +64,8 @@ struct RunResult {
   std::uint64_t dead_letters_written = 0;
   std::string dead_letter_error;
 
-  bool any_node_failed() const;
+  // Every node finished and the pipeline neither degraded nor failed.
+  bool succeeded() const;
 };
 
 RunResult run_pipeline(const PipelineSpec& spec, const NodeRegistry& registry,

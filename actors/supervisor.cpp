@@ -81,6 +81,8 @@ class supervisor_actor : public caf::event_based_actor {
       slots_.emplace_back(RestartStrategy(sup.restart, sup.intensity, entropy()));
     }
     set_down_handler([this](caf::down_msg& down) { on_down(down); });
+    if (spec().config.max_memory_bytes)
+      memory_ = std::make_shared<MemoryBudget>(spec().config.max_memory_bytes);
   }
 
   const char* name() const override { return "streamlab.supervisor"; }
@@ -112,6 +114,15 @@ class supervisor_actor : public caf::event_based_actor {
           if (i >= 0) slots_[i].strategy.on_frame_ok(now_ns());
         },
         [this](report_atom, NodeReport& report) { on_report(std::move(report)); },
+        [this](memory_atom, const std::string& why) {
+          // Over the pipeline's memory bound: the run fails, cleanly.
+          if (killing_) return;
+          state_ = "failed";
+          error_ += (error_.empty() ? "" : "; ") + why;
+          spdlog::error("{}; stopping the pipeline", why);
+          kill();
+        },
+        [this](snapshot_atom) -> caf::result<MetricsSnapshot> { return snapshot(); },
     };
   }
 
@@ -152,6 +163,9 @@ class supervisor_actor : public caf::event_based_actor {
     s->dead_letters = dead_letters_;
     s->resume = slots_[i].handover;
     s->report_successes = report_successes;
+    s->backpressure_high = spec().config.backpressure_high;
+    s->backpressure_low = spec().config.backpressure_low;
+    s->memory = memory_;
     for (const auto* c : spec().inputs_of(n.id))
       s->input_capacities.push_back(static_cast<std::uint32_t>(c->capacity));
     for (const auto* c : spec().outputs_of(n.id)) {
@@ -172,6 +186,8 @@ class supervisor_actor : public caf::event_based_actor {
 
   void start() {
     dead_letters_ = spawn_dead_letter_actor(system(), setup_->dead_letter_path);
+    if (setup_->monitor)
+      send(setup_->monitor, register_atom::value, spec().name, caf::actor_cast<caf::actor>(this));
     for (std::size_t i : sinks_first_order(spec())) {
       slots_[i].actor =
           spawn_node_actor(system(), make_setup(i, std::move(setup_->nodes[i]), StandIn::none, 0));
@@ -203,8 +219,10 @@ class supervisor_actor : public caf::event_based_actor {
 
   // A node with no instance (waiting for its restart) reports what its
   // last instance left.
-  void report_from_handover(std::size_t i) {
-    Slot& slot = slots_[i];
+  void report_from_handover(std::size_t i) { on_report(handover_report(i)); }
+
+  NodeReport handover_report(std::size_t i) const {
+    const Slot& slot = slots_[i];
     NodeReport report;
     report.snapshot = make_snapshot(slot.handover->metrics);
     report.snapshot.pipeline = spec().name;
@@ -216,11 +234,17 @@ class supervisor_actor : public caf::event_based_actor {
     for (std::size_t k = 0; k < slot.handover->outputs.size(); ++k) {
       const auto* c = spec().outputs_of(spec().nodes[i].id)[k];
       const auto& out = slot.handover->outputs[k];
-      report.edges.push_back(EdgeSnapshot{c->from, c->to, port_of(spec(), *c),
-                                          static_cast<std::uint32_t>(c->capacity), out.sent,
-                                          out.max_in_flight});
+      EdgeSnapshot e{c->from,
+                     c->to,
+                     port_of(spec(), *c),
+                     static_cast<std::uint32_t>(c->capacity),
+                     out.sent,
+                     out.max_in_flight};
+      e.pipeline = spec().name;
+      e.occupancy = out.sent - out.acked;
+      report.edges.push_back(std::move(e));
     }
-    on_report(std::move(report));
+    return report;
   }
 
   void on_failure(std::size_t i, const HandoverPtr& handover) {
@@ -332,14 +356,76 @@ class supervisor_actor : public caf::event_based_actor {
     if (index < 0 || slots_[index].reported) return;
     Slot& slot = slots_[index];
     slot.reported = true;
-    report.snapshot.restarts = slot.strategy.restarts();
-    SupervisedState state = slot.strategy.state();
-    if (state == SupervisedState::failed || state == SupervisedState::open ||
-        state == SupervisedState::half_open)
-      report.snapshot.state = to_string(state);
-    if (report.snapshot.last_error.empty()) report.snapshot.last_error = slot.strategy.last_error();
+    annotate(report, slot);
     slot.report = std::move(report);
     if (++reported_ == slots_.size()) finish();
+  }
+
+  // What the node's instance cannot know: its restarts and its state as
+  // its supervision sees it.
+  static void annotate(NodeReport& report, const Slot& slot) {
+    report.snapshot.restarts = slot.strategy.restarts();
+    SupervisedState state = slot.strategy.state();
+    if (state != SupervisedState::running) report.snapshot.state = to_string(state);
+    if (report.snapshot.last_error.empty()) report.snapshot.last_error = slot.strategy.last_error();
+  }
+
+  PipelineStatus status() const {
+    bool done = reported_ == slots_.size();
+    std::string state = state_ == "finished" ? (done ? "finished" : "running") : state_;
+    return PipelineStatus{spec().name, state, error_};
+  }
+
+  // The pipeline as it is now: finished nodes from their reports, the
+  // others asked (a node that does not answer in time is listed as such).
+  caf::result<MetricsSnapshot> snapshot() {
+    struct Gather {
+      std::vector<NodeReport> rows;
+      std::size_t pending = 1;  // released after the loop, so delivery happens once
+      caf::response_promise promise;
+    };
+    auto gather = std::make_shared<Gather>();
+    gather->rows.resize(slots_.size());
+    gather->promise = make_response_promise();
+    auto arrived = [this, gather] {
+      if (--gather->pending > 0) return;
+      MetricsSnapshot s;
+      s.pipelines.push_back(status());
+      for (std::size_t i = 0; i < gather->rows.size(); ++i) {
+        NodeReport& r = gather->rows[i];
+        if (!slots_[i].reported) annotate(r, slots_[i]);
+        s.nodes.push_back(std::move(r.snapshot));
+        for (auto& e : r.edges) s.edges.push_back(std::move(e));
+      }
+      fill_queue_figures(s.nodes, s.edges);
+      gather->promise.deliver(std::move(s));
+    };
+    for (std::size_t i = 0; i < slots_.size(); ++i) {
+      if (slots_[i].reported) {
+        gather->rows[i] = slots_[i].report;
+      } else if (slots_[i].backing_off) {
+        gather->rows[i] = handover_report(i);
+      } else {
+        ++gather->pending;
+        request(slots_[i].actor, std::chrono::seconds(1), snapshot_atom::value)
+            .then(
+                [gather, arrived, i](NodeReport& r) {
+                  gather->rows[i] = std::move(r);
+                  arrived();
+                },
+                [this, gather, arrived, i](caf::error& err) {
+                  NodeSnapshot& row = gather->rows[i].snapshot;
+                  row.pipeline = spec().name;
+                  row.node = spec().nodes[i].id;
+                  row.type = spec().nodes[i].type;
+                  row.state = "not_answering";
+                  row.last_error = to_string(err);
+                  arrived();
+                });
+      }
+    }
+    arrived();
+    return gather->promise;
   }
 
   void finish() {
@@ -369,6 +455,7 @@ class supervisor_actor : public caf::event_based_actor {
   }
 
   std::shared_ptr<SupervisorSetup> setup_;
+  std::shared_ptr<MemoryBudget> memory_;
   std::vector<Slot> slots_;
   caf::actor dead_letters_;
   std::size_t reported_ = 0;

@@ -32,7 +32,8 @@ struct SupervisorSetup {
   BufferPool* pool = nullptr;
   std::ostream* text_out = nullptr;
   std::string dead_letter_path;
-  caf::actor runner;  // receives (result_atom, SupervisionResultPtr)
+  caf::actor runner;   // receives (result_atom, SupervisionResultPtr)
+  caf::actor monitor;  // the process monitor to register with; may be null
 };
 
 struct SupervisionResult {
@@ -47,7 +48,8 @@ struct SupervisionResult {
 };
 using SupervisionResultPtr = std::shared_ptr<const SupervisionResult>;
 
-// Handles (start), (stop) and (kill) from the runner.
+// Handles (start), (stop) and (kill) from the runner, and (snapshot) ->
+// MetricsSnapshot of this pipeline (from the monitor).
 caf::actor spawn_supervisor(caf::actor_system& system, std::shared_ptr<SupervisorSetup> setup);
 
 }  // namespace streamlab

@@ -15,10 +15,12 @@ using Action = std::function<int()>;
 constexpr int kExitOk = 0;
 constexpr int kExitInvalidInput = 1;  // bad pipeline, bad arguments, unreadable file
 constexpr int kExitRunFailed = 2;     // the pipeline ran but a node failed
+constexpr int kExitUnreachable = 1;   // monitor: no StreamLab monitor answered at the address
 
 void add_run_command(CLI::App& app, Action& action);
 void add_validate_command(CLI::App& app, Action& action);
 void add_nodes_command(CLI::App& app, Action& action);
 void add_dlq_command(CLI::App& app, Action& action);
+void add_monitor_command(CLI::App& app, Action& action);
 
 }  // namespace streamlab::cli

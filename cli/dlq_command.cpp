@@ -237,7 +237,7 @@ int replay(const ReplayArgs& args) {
       return kExitRunFailed;
     }
   }
-  if (result.any_node_failed()) {
+  if (!result.succeeded()) {
     std::cerr << "error: the replay had failed nodes (see the table)\n";
     return kExitRunFailed;
   }

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   add_validate_command(app, action);
   add_nodes_command(app, action);
   add_dlq_command(app, action);
+  add_monitor_command(app, action);
 
   try {
     app.parse(argc, argv);

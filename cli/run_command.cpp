@@ -1,17 +1,25 @@
 // streamlab run PIPELINE.json: validate, run until the sources end (or a
 // limit, or Ctrl-C), print the per-node table, write the metrics snapshot.
+// While it runs, it can serve its monitor (--monitor) and HTTP endpoints
+// (--http).
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 
+#include "actors/monitor.hpp"
 #include "actors/pipeline_runner.hpp"
+#include "cli/address.hpp"
 #include "cli/commands.hpp"
 #include "cli/problem_output.hpp"
 #include "cli/run_report.hpp"
+#include "cluster/http_endpoints.hpp"
+#include "cluster/monitor_service.hpp"
 #include "nodes/registry.hpp"
 #include "runtime/pipeline_spec.hpp"
 
@@ -27,7 +35,45 @@ struct RunArgs {
   std::size_t threads = 0;
   double drain_timeout_s = 10;
   bool quiet = false;
+  std::string monitor;  // HOST:PORT, validated by the option's check
+  std::string http;
 };
+
+// An HTTP scrape waits this long for the pipelines' figures before
+// answering 503.
+constexpr std::chrono::seconds kHttpSnapshotTimeout{2};
+
+// What a run serves while it lasts. Members go in reverse order: the HTTP
+// endpoints, which query the monitor, before the monitor is unpublished.
+struct Servers {
+  std::shared_ptr<PublishedMonitor> monitor;
+  std::unique_ptr<HttpEndpoints> http;
+};
+
+void add_servers(const RunArgs& args, RunOptions& options) {
+  std::optional<Address> monitor_at, http_at;
+  if (!args.monitor.empty()) monitor_at = parse_address(args.monitor, PortZero::any_free_port);
+  if (!args.http.empty()) http_at = parse_address(args.http, PortZero::any_free_port);
+  if (!monitor_at && !http_at) return;
+  if (monitor_at) options.configure = enable_networking;
+  options.on_start = [monitor_at, http_at](caf::actor_system& system,
+                                           const caf::actor& monitor) -> std::shared_ptr<void> {
+    auto servers = std::make_shared<Servers>();
+    if (monitor_at) {
+      servers->monitor = publish_monitor(system, monitor, monitor_at->host, monitor_at->port);
+      spdlog::info("monitor listening on {}",
+                   to_string({monitor_at->host, servers->monitor->port()}));
+    }
+    if (http_at) {
+      servers->http = std::make_unique<HttpEndpoints>(
+          http_at->host, http_at->port,
+          [&system, monitor] { return query_snapshot(system, monitor, kHttpSnapshotTimeout); });
+      spdlog::info("HTTP endpoints on http://{}",
+                   to_string({http_at->host, servers->http->port()}));
+    }
+    return servers;
+  };
+}
 
 // First Ctrl-C drains (sources stop, sinks flush), the second forces.
 std::atomic<int> g_interrupts{0};
@@ -57,6 +103,7 @@ int run(const RunArgs& args) {
   options.threads = args.threads;
   options.drain_timeout_s = args.drain_timeout_s;
   options.interrupts = &g_interrupts;
+  add_servers(args, options);
   install_interrupt_handlers();
 
   spdlog::info("running pipeline \"{}\" ({} nodes)", spec.name, spec.nodes.size());
@@ -73,8 +120,10 @@ int run(const RunArgs& args) {
       return kExitRunFailed;
     }
   }
-  if (result.any_node_failed()) {
-    std::cerr << "error: pipeline \"" << spec.name << "\" had failed nodes (see the table)\n";
+  if (!result.succeeded()) {
+    std::cerr << "error: pipeline \"" << spec.name << "\" " << result.state
+              << (result.state_reason.empty() ? " (see the table)" : ": " + result.state_reason)
+              << '\n';
     return kExitRunFailed;
   }
   return kExitOk;
@@ -102,6 +151,14 @@ void add_run_command(CLI::App& app, Action& action) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--quiet", args->quiet, "Do not print the per-node table");
+  cmd->add_option("--monitor", args->monitor,
+                  "While running, publish this process's monitor on HOST:PORT (port 0: any free "
+                  "port) for `streamlab monitor --connect`")
+      ->check(address_check(PortZero::any_free_port));
+  cmd->add_option("--http", args->http,
+                  "While running, serve /metrics, /livez, /readyz, /health/live and "
+                  "/health/ready on HOST:PORT (port 0: any free port)")
+      ->check(address_check(PortZero::any_free_port));
   cmd->callback([&action, args] { action = [args] { return run(*args); }; });
 }
 

@@ -5,25 +5,10 @@
 #include <cstring>
 #include <fstream>
 #include <iomanip>
-#include <sstream>
+
+#include "cli/formatting.hpp"
 
 namespace streamlab::cli {
-
-namespace {
-
-std::string format_us(double us) {
-  std::ostringstream os;
-  os << std::fixed << std::setprecision(us < 10 ? 2 : (us < 1000 ? 1 : 0)) << us;
-  return os.str();
-}
-
-std::uint64_t total(const std::array<std::uint64_t, kDropReasonCount>& counts) {
-  std::uint64_t sum = 0;
-  for (auto n : counts) sum += n;
-  return sum;
-}
-
-}  // namespace
 
 void print_summary(std::ostream& os, const std::string& pipeline, const RunResult& result) {
   struct Column {

@@ -13,7 +13,8 @@
 namespace streamlab {
 
 // `config` has been validated against the schema and has defaults filled in.
-using NodeFactory = std::function<std::unique_ptr<Node>(const json& config, const NodeContext& ctx)>;
+using NodeFactory =
+    std::function<std::unique_ptr<Node>(const json& config, const NodeContext& ctx)>;
 
 struct NodeType {
   NodeTypeSchema schema;

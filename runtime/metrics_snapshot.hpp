@@ -25,7 +25,7 @@ struct ProcessFigures {
 };
 
 struct MetricsSnapshot {
-  std::string process;  // name of this process (a cluster member's name; "local" otherwise)
+  std::string process;       // name of this process (a cluster member's name; "local" otherwise)
   std::int64_t time_ns = 0;  // wall clock when taken
   std::vector<PipelineStatus> pipelines;
   std::vector<NodeSnapshot> nodes;

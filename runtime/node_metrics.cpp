@@ -1,5 +1,7 @@
 #include "runtime/node_metrics.hpp"
 
+#include <algorithm>
+
 namespace streamlab {
 
 const char* to_string(DropReason reason) {
@@ -22,7 +24,7 @@ std::uint64_t NodeMetrics::dropped_total() const {
   return total;
 }
 
-NodeSnapshot make_snapshot(const NodeMetrics& m) {
+NodeSnapshot make_snapshot(const NodeMetrics& m, std::int64_t now_ns) {
   NodeSnapshot s;
   s.frames_in = m.frames_in;
   s.frames_out = m.frames_out;
@@ -35,7 +37,27 @@ NodeSnapshot make_snapshot(const NodeMetrics& m) {
   s.latency_p95_us = m.latency.percentile_ns(95) / 1e3;
   s.latency_p99_us = m.latency.percentile_ns(99) / 1e3;
   s.latency_max_us = m.latency.max_ns() / 1e3;
+  s.end_to_end_p50_us = m.end_to_end.percentile_ns(50) / 1e3;
+  s.end_to_end_p99_us = m.end_to_end.percentile_ns(99) / 1e3;
+  s.end_to_end_max_us = m.end_to_end.max_ns() / 1e3;
+  const double life_ns = static_cast<double>(now_ns - m.started_ns);
+  if (m.started_ns > 0 && life_ns > 0) {
+    s.busy_ms_per_s = std::min(1000.0, 1000.0 * m.busy_ns / life_ns);
+    s.backpressured_ms_per_s =
+        std::min(1000.0 - s.busy_ms_per_s, 1000.0 * m.backpressured_ns / life_ns);
+    s.idle_ms_per_s = 1000.0 - s.busy_ms_per_s - s.backpressured_ms_per_s;
+  }
   return s;
+}
+
+void fill_queue_figures(std::vector<NodeSnapshot>& nodes, const std::vector<EdgeSnapshot>& edges) {
+  for (const auto& edge : edges) {
+    for (auto& row : nodes) {
+      if (row.node != edge.to || row.pipeline != edge.pipeline) continue;
+      row.queue_capacity = std::max<std::uint64_t>(row.queue_capacity, edge.capacity);
+      row.queue_max_occupancy = std::max(row.queue_max_occupancy, edge.max_occupancy);
+    }
+  }
 }
 
 nlohmann::json snapshot_to_json(const std::vector<NodeSnapshot>& rows,
@@ -63,6 +85,14 @@ nlohmann::json snapshot_to_json(const std::vector<NodeSnapshot>& rows,
           {"p99", r.latency_p99_us},
           {"max", r.latency_max_us}}},
         {"queue", {{"capacity", r.queue_capacity}, {"max_occupancy", r.queue_max_occupancy}}},
+        {"end_to_end_latency_us",
+         {{"p50", r.end_to_end_p50_us},
+          {"p99", r.end_to_end_p99_us},
+          {"max", r.end_to_end_max_us}}},
+        {"time_ms_per_s",
+         {{"busy", r.busy_ms_per_s},
+          {"backpressured", r.backpressured_ms_per_s},
+          {"idle", r.idle_ms_per_s}}},
     };
     if (!r.last_error.empty()) row["last_error"] = r.last_error;
     nodes.push_back(std::move(row));
@@ -74,7 +104,11 @@ nlohmann::json snapshot_to_json(const std::vector<NodeSnapshot>& rows,
                          {"port", e.port},
                          {"capacity", e.capacity},
                          {"frames", e.frames},
-                         {"max_occupancy", e.max_occupancy}});
+                         {"occupancy", e.occupancy},
+                         {"buffered_bytes", e.buffered_bytes},
+                         {"max_occupancy", e.max_occupancy},
+                         {"backpressured", e.backpressured},
+                         {"backpressure_episodes", e.backpressure_episodes}});
   }
   return nlohmann::json{{"nodes", nodes}, {"edges", edge_rows}};
 }

@@ -32,7 +32,13 @@ struct NodeMetrics {
   std::uint64_t skipped = 0;  // failed frames discarded by the `skip` error policy
   std::uint64_t dead_lettered = 0;
   std::array<std::uint64_t, kDropReasonCount> dropped{};
-  LatencyHistogram latency;  // time spent in the node's process step
+  LatencyHistogram latency;     // time spent in the node's process step
+  LatencyHistogram end_to_end;  // from a frame's source timestamp to its arrival here
+  // Where the actor's time goes (as Flink reports it): in the node, or
+  // holding output that no consumer has room for; the rest is idle.
+  std::int64_t started_ns = 0;  // steady clock
+  std::int64_t busy_ns = 0;
+  std::int64_t backpressured_ns = 0;
 
   void drop(DropReason reason, std::uint64_t n = 1) {
     dropped[static_cast<std::size_t>(reason)] += n;
@@ -55,6 +61,9 @@ struct NodeSnapshot {
   std::array<std::uint64_t, kDropReasonCount> dropped{};
   std::uint64_t dead_lettered = 0;
   double latency_p50_us = 0, latency_p95_us = 0, latency_p99_us = 0, latency_max_us = 0;
+  double end_to_end_p50_us = 0, end_to_end_p99_us = 0, end_to_end_max_us = 0;
+  // Milliseconds per second of the node's life, each in [0, 1000].
+  double busy_ms_per_s = 0, backpressured_ms_per_s = 0, idle_ms_per_s = 0;
   std::uint64_t queue_capacity = 0;       // frames the input edges may hold
   std::uint64_t queue_max_occupancy = 0;  // most frames ever held at once
   std::string last_error;
@@ -68,9 +77,22 @@ struct EdgeSnapshot {
   std::uint32_t capacity = 0;
   std::uint64_t frames = 0;         // frames sent on this edge
   std::uint64_t max_occupancy = 0;  // most frames sent but not yet credited back
+  // Last so that positional initializers written before it still compile;
+  // node ids are unique only within a pipeline, so edges need it to be told apart.
+  std::string pipeline{};
+  std::uint64_t occupancy = 0;       // frames sent but not yet credited back, now (live snapshots)
+  std::uint64_t buffered_bytes = 0;  // sample bytes of the frames in `occupancy` (estimate)
+  bool backpressured =
+      false;  // its producer mostly waits for room (PipelineConfig::backpressure_*)
+  std::uint64_t backpressure_episodes = 0;  // times it became backpressured
 };
 
-NodeSnapshot make_snapshot(const NodeMetrics& metrics);  // identity fields left empty
+// Identity fields left empty; `now_ns` (steady clock) ends the time shares.
+NodeSnapshot make_snapshot(const NodeMetrics& metrics, std::int64_t now_ns = 0);
+
+// Queue figures belong to the consumer's row: its fullest input edge, as
+// counted by the producers.
+void fill_queue_figures(std::vector<NodeSnapshot>& nodes, const std::vector<EdgeSnapshot>& edges);
 
 // {"nodes":[{"pipeline","node","type","state","frames_in","frames_out","errors",
 //  "restarts","skipped","dropped":{reason:count},"dead_lettered","latency_us":{...},

@@ -193,6 +193,50 @@ class PipelineParser {
         merge_supervision(it->value("supervision", json()), SupervisionConfig{},
                           Problem{file_, "/pipeline_config/supervision", "", ""}, problems_);
     parse_dead_letter_path(*it);
+    parse_backpressure(*it);
+    parse_max_memory(*it);
+  }
+
+  void parse_max_memory(const json& config) {
+    auto it = config.find("max_memory_bytes");
+    if (it == config.end()) return;
+    if (it->is_number_unsigned() && it->get<std::uint64_t>() > 0)
+      spec_.config.max_memory_bytes = it->get<std::uint64_t>();
+    else
+      report("/pipeline_config/max_memory_bytes", "",
+             "\"max_memory_bytes\" must be a positive integer (bytes), got " + shown(*it));
+  }
+
+  // {"high_watermark": 0.9, "low_watermark": 0.7}: shares of the time a
+  // producer waits for room on an edge.
+  void parse_backpressure(const json& config) {
+    auto it = config.find("backpressure");
+    if (it == config.end()) return;
+    const std::string where = "/pipeline_config/backpressure";
+    if (!it->is_object()) {
+      report(where, "", "\"backpressure\" must be an object, got " + shown(*it));
+      return;
+    }
+    auto& cfg = spec_.config;
+    for (const auto& [key, value] : it->items()) {
+      double* target = key == "high_watermark"  ? &cfg.backpressure_high
+                       : key == "low_watermark" ? &cfg.backpressure_low
+                                                : nullptr;
+      if (!target) {
+        report(where + "/" + key, "",
+               "unknown field \"" + key + "\" (known: high_watermark, low_watermark)");
+      } else if (!value.is_number() || value.get<double>() <= 0 || value.get<double>() > 1) {
+        report(where + "/" + key, "",
+               "\"" + key + "\" must be a number in (0, 1], got " + shown(value));
+      } else {
+        *target = value.get<double>();
+      }
+    }
+    if (cfg.backpressure_low >= cfg.backpressure_high)
+      report(where, "",
+             "\"low_watermark\" must be below \"high_watermark\", got " +
+                 std::to_string(cfg.backpressure_low) + " and " +
+                 std::to_string(cfg.backpressure_high));
   }
 
   void parse_channel_capacity(const json& config) {

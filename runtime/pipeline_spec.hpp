@@ -50,6 +50,14 @@ struct PipelineConfig {
   // Where dead letters go: a file whose directory exists. Empty when not
   // given (the runner picks a default).
   std::string dead_letter_path;
+  // An edge counts as backpressured from when its producer spends
+  // high_watermark of its time waiting for room on it until that share is
+  // down to low_watermark (hysteresis, so the state does not flicker).
+  double backpressure_high = 0.9;
+  double backpressure_low = 0.7;
+  // Most sample bytes all edges may hold at once; 0: bounded by the edge
+  // capacities only.
+  std::uint64_t max_memory_bytes = 0;
   json raw = json::object();  // the whole "pipeline_config" object, for later layers
 };
 

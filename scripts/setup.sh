@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the Debian packages StreamLab needs to build, test and run.
+# Installs the Debian packages StreamLab needs to build and run.
 # Idempotent and non-interactive: installs only what is missing.
-#   scripts/setup.sh          build + test dependencies
+#   scripts/setup.sh          build dependencies
+#   scripts/setup.sh --test   also the tools the tests check against
 #   scripts/setup.sh --bench  also what the GStreamer comparison needs
 set -euo pipefail
 
@@ -9,12 +10,20 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libcaf-dev libssl-dev libcapnp-dev capnproto librtaudio-dev
   libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev libsndfile1-dev
+  prometheus-cpp-dev libcivetweb-dev
   catch2 libbenchmark-dev
-  sox  # an independent decoder/analyser for the integration tests
 )
-if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good)
-fi
+for option in "$@"; do
+  case "$option" in
+    --test)
+      packages+=(
+        sox         # an independent decoder/analyser for the integration tests
+        prometheus  # for promtool, which checks what /metrics serves
+      ) ;;
+    --bench) packages+=(gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good) ;;
+    *) echo "setup: unknown option $option (known: --test, --bench)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do
@@ -30,3 +39,10 @@ echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# Debian's prometheus package also enables a Prometheus server; the tests
+# only need its promtool, so a server this script brought in is stopped.
+if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null &&
+  systemctl is-system-running >/dev/null 2>&1; then
+  $sudo systemctl disable --now prometheus >/dev/null 2>&1 || true
+fi

@@ -215,3 +215,23 @@ TEST_CASE("a source that ends its own stream delivers its last frame", "[actors]
   REQUIRE(log->seqs.size() == 37);
   CHECK(log->seqs.back() == 36);
 }
+
+TEST_CASE("a pipeline over its memory bound fails cleanly, naming the edge", "[actors][memory]") {
+  auto spec = spec_from(R"({"pipeline_config":{"channel_capacity":8,"max_memory_bytes":100000},
+    "nodes":[
+      {"id":"src","type":"sine","config":{"frame_size":4096}},
+      {"id":"slow","type":"fault","config":{"delay_ms":5}},
+      {"id":"out","type":"null_sink"}],
+    "connections":[{"from":"src","to":"slow"},{"from":"slow","to":"out"}]})");
+  RunResult r = run_pipeline(spec, test_registry(), options_with_frames(200));
+  REQUIRE(r.started);
+  CHECK(r.state == "failed");
+  CHECK_THAT(r.state_reason,
+             Catch::Contains("\"src\" -> \"slow\"") && Catch::Contains("max_memory_bytes 100000"));
+  // 16 KiB frames: six fit under the bound, the seventh does not.
+  CHECK(row(r, "src").frames_out + dropped_total(row(r, "src")) == 7);
+  for (const auto& n : r.nodes) {
+    if (n.node == "src") continue;  // a source receives nothing
+    CHECK(n.frames_in == n.frames_out + n.skipped + n.dead_lettered + dropped_total(n));
+  }
+}

@@ -469,3 +469,34 @@ TEST_CASE("a pipeline is read from a file, or the failure is a problem", "[pipel
     CHECK(result.problems[0].message == "cannot read file: Is a directory");
   }
 }
+
+TEST_CASE("backpressure watermarks are read and checked", "[pipeline_spec]") {
+  auto with = [](const std::string& backpressure) {
+    return parse(std::string(R"({"pipeline_config":{"backpressure":)") + backpressure +
+                 R"(},"nodes":)" + kNodes + R"(,"connections":)" + kConnections + "}");
+  };
+  ParseResult ok = with(R"({"high_watermark":0.8,"low_watermark":0.5})");
+  INFO(describe(ok.problems));
+  REQUIRE(ok.spec);
+  CHECK(ok.spec->config.backpressure_high == 0.8);
+  CHECK(ok.spec->config.backpressure_low == 0.5);
+
+  ParseResult defaults =
+      parse(std::string(R"({"nodes":)") + kNodes + R"(,"connections":)" + kConnections + "}");
+  REQUIRE(defaults.spec);
+  CHECK(defaults.spec->config.backpressure_high == 0.9);
+  CHECK(defaults.spec->config.backpressure_low == 0.7);
+
+  ParseResult too_high = with(R"({"high_watermark":1.5})");
+  REQUIRE(too_high.problems.size() == 1);
+  CHECK(too_high.problems[0].path == "/pipeline_config/backpressure/high_watermark");
+  CHECK(contains(too_high.problems[0].message, "1.5"));
+
+  ParseResult inverted = with(R"({"high_watermark":0.5,"low_watermark":0.6})");
+  REQUIRE(inverted.problems.size() == 1);
+  CHECK(inverted.problems[0].path == "/pipeline_config/backpressure");
+
+  ParseResult unknown = with(R"({"hi":0.5})");
+  REQUIRE(unknown.problems.size() == 1);
+  CHECK(contains(unknown.problems[0].message, "high_watermark, low_watermark"));
+}

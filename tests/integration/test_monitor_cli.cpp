@@ -1,0 +1,374 @@
+// `streamlab monitor` and `run --monitor/--http` against a real `streamlab
+// run` process: the snapshot crosses a process boundary, the HTTP endpoints
+// are read through plain sockets, and every way of not answering (nothing
+// listening, a foreign port, a stopped process) ends in the same clear
+// error within seconds. Every child process is bounded in time and is ended
+// by its PID on every path out of a test.
+
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <optional>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_test_support.hpp"
+#include "tests/cluster/cluster_test_support.hpp"
+
+using namespace streamlab::test;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// A source as fast as credits allow into a node that takes 20 ms a frame:
+// the edge into "pace" stays full, the one out of it stays empty.
+constexpr const char* kSlowPipeline = R"({"name":"monitor_demo","nodes":[
+    {"id":"tone","type":"sine","config":{"frequency":440}},
+    {"id":"pace","type":"fault","config":{"delay_ms":20}},
+    {"id":"sink","type":"null_sink"}],
+  "connections":[{"from":"tone","to":"pace"},{"from":"pace","to":"sink"}]})";
+
+// A Debug build under load starts slowly; the figures asked for below are
+// far tighter than these.
+constexpr auto kStartLimit = 20s;
+constexpr auto kExitLimit = 20s;
+
+// `streamlab ARGS` in the background, its output in files, until it ends
+// or this object goes (then SIGKILL, after a SIGCONT in case it was stopped).
+class Child {
+ public:
+  Child(const ScratchDir& dir, const std::vector<std::string>& args, const std::string& name)
+      : out_(dir.file(name + ".out")), err_(dir.file(name + ".err")) {
+    std::vector<std::string> argv{kBinary};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<char*> raw;
+    for (auto& a : argv) raw.push_back(a.data());
+    raw.push_back(nullptr);
+    const std::string cwd = dir.path;
+    pid_ = fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      // Only async-signal-safe calls between fork and exec.
+      const int out = open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      const int err = open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (out < 0 || err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 || chdir(cwd.c_str()) != 0)
+        _exit(99);
+      execv(raw[0], raw.data());
+      _exit(98);
+    }
+  }
+  ~Child() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGCONT);
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  pid_t pid() const { return pid_; }
+  std::string out() const { return slurp(out_); }
+  std::string err() const { return slurp(err_); }
+  void signal(int sig) const { REQUIRE(kill(pid_, sig) == 0); }
+
+  // The exit status once the process has ended; nullopt if it still runs
+  // after `limit`; -1 if a signal ended it.
+  std::optional<int> wait_for(Clock::duration limit) {
+    const auto end = Clock::now() + limit;
+    while (pid_ > 0) {
+      int raw = 0;
+      const pid_t done = waitpid(pid_, &raw, WNOHANG);
+      REQUIRE(done >= 0);
+      if (done == pid_) {
+        pid_ = -1;
+        return WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+      }
+      if (Clock::now() >= end) return std::nullopt;
+      std::this_thread::sleep_for(20ms);
+    }
+    return std::nullopt;
+  }
+
+  // The first capture of `pattern` in the process's stderr, once it shows.
+  std::uint16_t wait_for_port(const std::string& pattern) {
+    const std::regex re(pattern);
+    const auto end = Clock::now() + kStartLimit;
+    for (;;) {
+      std::smatch m;
+      const std::string text = err();
+      if (std::regex_search(text, m, re)) return static_cast<std::uint16_t>(std::stoul(m[1]));
+      INFO(text);
+      REQUIRE(Clock::now() < end);
+      REQUIRE_FALSE(wait_for(0s).has_value());  // it ended instead of listening
+      std::this_thread::sleep_for(50ms);
+    }
+  }
+
+ private:
+  std::string out_, err_;
+  pid_t pid_ = -1;
+};
+
+struct Timed {
+  Outcome outcome;
+  double seconds = 0;
+};
+
+// A foreground `streamlab ARGS`, killed by `timeout` if it overruns, so a
+// hang fails the test instead of stalling it.
+Timed run_bounded(const ScratchDir& dir, const std::string& args, int limit_s = 20) {
+  const auto t0 = Clock::now();
+  const std::string cmd = "cd '" + dir.path + "' && timeout -k 2 " + std::to_string(limit_s) +
+                          " '" + kBinary + "' " + args + " >'" + dir.file(".out") + "' 2>'" +
+                          dir.file(".err") + "'";
+  const int raw = std::system(cmd.c_str());
+  Timed t;
+  t.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  t.outcome.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  t.outcome.out = slurp(dir.file(".out"));
+  t.outcome.err = slurp(dir.file(".err"));
+  return t;
+}
+
+// A socket that listens and never answers: the kernel accepts connections
+// for it, as it does for a stopped process, but it is not a CAF node.
+struct SilentListener {
+  int fd = -1;
+  std::uint16_t port = 0;
+  SilentListener() {
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(listen(fd, 8) == 0);
+    socklen_t length = sizeof address;
+    REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+    port = ntohs(address.sin_port);
+  }
+  ~SilentListener() { close(fd); }
+  SilentListener(const SilentListener&) = delete;
+  SilentListener& operator=(const SilentListener&) = delete;
+};
+
+const nlohmann::json* find_edge(const nlohmann::json& doc, const std::string& from,
+                                const std::string& to) {
+  for (const auto& e : doc["edges"])
+    if (e["from"] == from && e["to"] == to) return &e;
+  return nullptr;
+}
+
+// The pipeline has started and its slow node's input has filled up.
+bool settled(const nlohmann::json& doc) {
+  if (doc["nodes"].size() != 3) return false;
+  for (const auto& n : doc["nodes"])
+    if (n["state"] != "running") return false;
+  const auto* in = find_edge(doc, "tone", "pace");
+  return in && (*in)["occupancy"].get<double>() >= 0.9 * (*in)["capacity"].get<double>();
+}
+
+}  // namespace
+
+TEST_CASE("monitor and HTTP endpoints of a running pipeline", "[integration][monitor]") {
+  ScratchDir dir;
+  dir.write("slow.json", kSlowPipeline);
+  Child run(dir,
+            {"run", "slow.json", "--quiet", "--monitor", "127.0.0.1:0", "--http", "127.0.0.1:0"},
+            "run");
+  const auto monitor_port = run.wait_for_port(R"(monitor listening on 127\.0\.0\.1:(\d+))");
+  const auto http_port = run.wait_for_port(R"(HTTP endpoints on http://127\.0\.0\.1:(\d+))");
+  const std::string connect = "monitor --connect 127.0.0.1:" + std::to_string(monitor_port);
+  // Generous where the test is not about time: a Debug build on a loaded
+  // machine is slow to start and to answer.
+  const std::string patient = connect + " --timeout 10";
+
+  // The ports are announced before the pipeline starts: ask until it has.
+  nlohmann::json doc;
+  Timed json;
+  for (const auto end = Clock::now() + kStartLimit; Clock::now() < end;) {
+    json = run_bounded(dir, patient + " --json");
+    if (json.outcome.status == 0) {
+      doc = nlohmann::json::parse(json.outcome.out);
+      if (settled(doc)) break;
+    }
+    std::this_thread::sleep_for(200ms);
+  }
+  INFO(json.outcome.err);
+  REQUIRE(json.outcome.status == 0);
+  INFO(doc.dump(2));
+  REQUIRE(doc["nodes"].size() == 3);
+  for (const auto& n : doc["nodes"]) {
+    CHECK(n["pipeline"] == "monitor_demo");
+    CHECK(n["state"] == "running");
+    CHECK(n.contains("latency_us"));
+    CHECK(n.contains("queue"));
+  }
+  const auto* into_pace = find_edge(doc, "tone", "pace");
+  REQUIRE(into_pace);
+  CHECK((*into_pace)["occupancy"].get<double>() >= 0.9 * (*into_pace)["capacity"].get<double>());
+  CHECK((*into_pace)["pipeline"] == "monitor_demo");
+  REQUIRE(doc["pipelines"].size() == 1);
+  CHECK(doc["pipelines"][0]["name"] == "monitor_demo");
+  CHECK(doc["pipelines"][0]["state"] == "running");
+  CHECK(doc["process"]["name"] == "local");
+  CHECK(doc["process"]["rss_bytes"].get<std::uint64_t>() > 0);
+
+  {  // the table names the bottleneck
+    const Timed table = run_bounded(dir, patient);
+    INFO(table.outcome.out << table.outcome.err);
+    CHECK(table.outcome.status == 0);
+    CHECK_THAT(table.outcome.out, Catch::Contains("pipeline \"monitor_demo\" running"));
+    CHECK_THAT(table.outcome.out,
+               Catch::Contains("bottleneck: node \"pace\" (pipeline monitor_demo)"));
+    // Its consumer keeps up, even though pace's output edge may look full
+    // from pace's side.
+    CHECK_THAT(table.outcome.out, !Catch::Contains("bottleneck: node \"sink\""));
+    // pace's row: its input is backpressured, and it passes ~50 frames/s.
+    std::smatch row;
+    const std::string out = table.outcome.out;
+    REQUIRE(std::regex_search(
+        out, row, std::regex(R"(monitor_demo\s+pace\s+running\s+\d+\s+([0-9.]+)\s.*\bBP\b)")));
+    CHECK(std::stod(row[1]) > 10);
+    CHECK(std::stod(row[1]) < 100);
+  }
+
+  {  // HTTP, read through a plain socket
+    const HttpReply metrics = http_get(http_port, "/metrics");
+    CHECK(metrics.status == 200);
+    CHECK_THAT(metrics.body, Catch::Contains("streamlab_node_frames_in_total"));
+    CHECK(http_get(http_port, "/health/ready").status == 200);
+    CHECK(http_get(http_port, "/livez").status == 200);
+  }
+
+  {  // --watch refreshes until Ctrl-C, then exits 0
+    Child watch(dir,
+                {"monitor", "--connect", "127.0.0.1:" + std::to_string(monitor_port), "--watch",
+                 "0.3", "--timeout", "10"},
+                "watch");
+    const auto until = Clock::now() + kStartLimit;
+    auto refreshes = [&] {
+      const std::string out = watch.out();
+      std::size_t n = 0;
+      for (auto at = out.find("\x1b[2J"); at != std::string::npos; at = out.find("\x1b[2J", at + 1))
+        ++n;
+      return n;
+    };
+    while (refreshes() < 2 && Clock::now() < until) std::this_thread::sleep_for(50ms);
+    INFO(watch.out() << watch.err());
+    REQUIRE(refreshes() >= 2);
+    CHECK_THAT(watch.out(), Catch::Contains("bottleneck: node \"pace\""));
+    watch.signal(SIGINT);
+    CHECK(watch.wait_for(5s) == 0);
+  }
+
+  {  // a stopped process
+    // The kernel still accepts connections for a stopped process; only a
+    // timeout can tell.
+    run.signal(SIGSTOP);
+    const Timed stopped = run_bounded(dir, connect + " --json");
+    run.signal(SIGCONT);
+    INFO(stopped.outcome.err);
+    CHECK(stopped.outcome.status == 1);
+    CHECK_THAT(stopped.outcome.err,
+               Catch::Contains("cannot reach a StreamLab monitor at 127.0.0.1:" +
+                               std::to_string(monitor_port) + ": "));
+    CHECK(stopped.seconds < 5);
+    // ...and once it runs again, it answers again.
+    bool answers = false;
+    for (const auto until = Clock::now() + 10s; !answers && Clock::now() < until;)
+      answers = run_bounded(dir, patient + " --json").outcome.status == 0;
+    CHECK(answers);
+  }
+
+  run.signal(SIGINT);
+  const auto status = run.wait_for(kExitLimit);
+  INFO(run.err());
+  CHECK(status == 0);
+}
+
+TEST_CASE("monitor --connect where no monitor answers fails within seconds",
+          "[integration][monitor]") {
+  ScratchDir dir;
+  SECTION("nothing listens") {
+    const Timed t = run_bounded(dir, "monitor --connect 127.0.0.1:1");
+    INFO(t.outcome.err);
+    CHECK(t.outcome.status == 1);
+    CHECK_THAT(
+        t.outcome.err,
+        Catch::Contains("cannot reach a StreamLab monitor at 127.0.0.1:1: connection refused"));
+    CHECK(t.outcome.out.empty());
+    CHECK(t.seconds < 5);
+  }
+  SECTION("the port is not a StreamLab monitor's") {
+    SilentListener foreign;
+    const Timed t =
+        run_bounded(dir, "monitor --json --connect 127.0.0.1:" + std::to_string(foreign.port));
+    INFO(t.outcome.err);
+    CHECK(t.outcome.status == 1);
+    CHECK_THAT(t.outcome.err, Catch::Contains("cannot reach a StreamLab monitor at 127.0.0.1:" +
+                                              std::to_string(foreign.port) + ": "));
+    CHECK(t.seconds < 5);
+  }
+  SECTION("an unknown host") {
+    const Timed t = run_bounded(dir, "monitor --connect no-such-host.invalid:4000");
+    INFO(t.outcome.err);
+    CHECK(t.outcome.status == 1);
+    CHECK_THAT(t.outcome.err,
+               Catch::Contains("cannot reach a StreamLab monitor at no-such-host.invalid:4000: "));
+    CHECK(t.seconds < 5);
+  }
+}
+
+TEST_CASE("addresses are checked before anything starts", "[integration][monitor]") {
+  ScratchDir dir;
+  dir.write("slow.json", kSlowPipeline);
+  struct Case {
+    std::string args;
+    std::string error;
+  };
+  const std::vector<Case> cases = {
+      {"run slow.json --http abc", "--http: expected HOST:PORT, got 'abc'"},
+      {"run slow.json --monitor 127.0.0.1:65536",
+       "--monitor: expected HOST:PORT with a port from 0 to 65535, got '127.0.0.1:65536'"},
+      {"run slow.json --monitor :4000", "--monitor: expected HOST:PORT with a host, got ':4000'"},
+      {"monitor --connect 127.0.0.1:0",
+       "--connect: expected HOST:PORT with a port from 1 to 65535"},
+      {"monitor --connect 127.0.0.1:4000 --json --watch 1", "--json excludes --watch"},
+      {"monitor", "--connect is required"},
+  };
+  for (const auto& c : cases) {
+    const Timed t = run_bounded(dir, c.args);
+    INFO(c.args << "\n" << t.outcome.err);
+    CHECK(t.outcome.status == 1);
+    CHECK_THAT(t.outcome.err, Catch::Contains(c.error));
+  }
+}
+
+TEST_CASE("a port in use is refused with its address, and nothing starts",
+          "[integration][monitor]") {
+  ScratchDir dir;
+  dir.write("slow.json", kSlowPipeline);
+  SilentListener taken;
+  const std::string at = "127.0.0.1:" + std::to_string(taken.port);
+  for (const std::string option : {"--monitor", "--http"}) {
+    const Timed t = run_bounded(dir, "run slow.json " + option + " " + at);
+    INFO(t.outcome.err);
+    CHECK(t.outcome.status == 1);
+    CHECK_THAT(t.outcome.err, Catch::Contains(at) && Catch::Contains("nothing was started"));
+    CHECK(t.seconds < 10);
+  }
+}
