@@ -20,6 +20,7 @@
 #include "cli/commands.hpp"
 #include "cli/problem_output.hpp"
 #include "cli/run_report.hpp"
+#include "cli/run_support.hpp"
 #include "nodes/registry.hpp"
 #include "runtime/dead_letter_file.hpp"
 #include "runtime/pipeline_spec.hpp"
@@ -166,28 +167,11 @@ struct ReplayArgs {
   bool quiet = false;
 };
 
-// As in `run`: the first Ctrl-C drains (sinks close their files complete),
-// the second forces.
-std::atomic<int> g_interrupts{0};
-extern "C" void on_replay_interrupt(int) { g_interrupts.fetch_add(1); }
-
-void install_interrupt_handlers() {
-  struct sigaction sa {};
-  sa.sa_handler = on_replay_interrupt;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-}
-
 int replay(const ReplayArgs& args) {
   const auto& registry = NodeRegistry::builtin();
-  ParseResult parsed = load_pipeline_file(args.pipeline, registry.schemas());
-  if (!parsed.problems.empty()) {
-    print_problems(std::cerr, parsed.problems);
-    std::cerr << "nothing was started\n";
-    return kExitInvalidInput;
-  }
-  const PipelineSpec& spec = *parsed.spec;
+  std::optional<PipelineSpec> loaded = load_or_report(args.pipeline);
+  if (!loaded) return kExitInvalidInput;
+  const PipelineSpec& spec = *loaded;
   if (spec.index_of(args.node) < 0) {
     std::cerr << "error: --node: pipeline \"" << spec.name << "\" (" << args.pipeline
               << ") has no node \"" << args.node << "\"; its nodes: " << node_id_list(spec) << "\n";
@@ -218,8 +202,7 @@ int replay(const ReplayArgs& args) {
   }
 
   RunOptions options;
-  options.interrupts = &g_interrupts;
-  install_interrupt_handlers();
+  options.interrupts = &install_interrupt_handlers();
   const std::string letters_of = source.config.at("node").get<std::string>();
   spdlog::info("replaying the dead letters of {} from \"{}\" into node \"{}\" of pipeline \"{}\"",
                letters_of.empty() ? std::string("every node") : "node \"" + letters_of + "\"",

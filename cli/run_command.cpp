@@ -18,6 +18,7 @@
 #include "cli/commands.hpp"
 #include "cli/problem_output.hpp"
 #include "cli/run_report.hpp"
+#include "cli/run_support.hpp"
 #include "cluster/http_endpoints.hpp"
 #include "cluster/monitor_service.hpp"
 #include "nodes/registry.hpp"
@@ -75,36 +76,19 @@ void add_servers(const RunArgs& args, RunOptions& options) {
   };
 }
 
-// First Ctrl-C drains (sources stop, sinks flush), the second forces.
-std::atomic<int> g_interrupts{0};
-extern "C" void on_interrupt(int) { g_interrupts.fetch_add(1); }
-
-void install_interrupt_handlers() {
-  struct sigaction sa {};
-  sa.sa_handler = on_interrupt;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-}
-
 int run(const RunArgs& args) {
   const auto& registry = NodeRegistry::builtin();
-  ParseResult parsed = load_pipeline_file(args.pipeline, registry.schemas());
-  if (!parsed.problems.empty()) {
-    print_problems(std::cerr, parsed.problems);
-    std::cerr << "nothing was started\n";
-    return kExitInvalidInput;
-  }
-  const PipelineSpec& spec = *parsed.spec;
+  std::optional<PipelineSpec> loaded = load_or_report(args.pipeline);
+  if (!loaded) return kExitInvalidInput;
+  const PipelineSpec& spec = *loaded;
 
   RunOptions options;
   options.max_frames = args.frames;
   options.duration_s = args.duration_s;
   options.threads = args.threads;
   options.drain_timeout_s = args.drain_timeout_s;
-  options.interrupts = &g_interrupts;
+  options.interrupts = &install_interrupt_handlers();
   add_servers(args, options);
-  install_interrupt_handlers();
 
   spdlog::info("running pipeline \"{}\" ({} nodes)", spec.name, spec.nodes.size());
   RunResult result = run_pipeline(spec, registry, options);

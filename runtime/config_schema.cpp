@@ -1,5 +1,7 @@
 #include "runtime/config_schema.hpp"
 
+#include "runtime/json_text.hpp"
+
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmath>
@@ -14,13 +16,6 @@ std::string format_number(double v) {
   std::ostringstream os;
   os << v;
   return os.str();
-}
-
-// The value as the user wrote it, shortened so a huge value cannot flood the terminal.
-std::string shown(const json& value) {
-  std::string text = value.dump();
-  if (text.size() > 60) text = text.substr(0, 57) + "...";
-  return text;
 }
 
 bool type_matches(FieldType type, const json& value) {

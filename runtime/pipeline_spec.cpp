@@ -1,5 +1,7 @@
 #include "runtime/pipeline_spec.hpp"
 
+#include "runtime/json_text.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -21,29 +23,6 @@ const std::vector<std::string> kConnectionKeys = {"from", "to", "capacity"};
 std::string join(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
-  return out;
-}
-
-// The value as written, shortened so a huge value cannot flood the terminal.
-std::string shown(const json& value) {
-  std::string text = value.dump();
-  if (text.size() > 60) text = text.substr(0, 57) + "...";
-  return text;
-}
-
-std::string in_quotes(const std::string& s) { return "\"" + s + "\""; }
-
-// RFC 6901: a key containing '/' or '~' must not be mistaken for two path steps.
-std::string pointer_token(const std::string& key) {
-  std::string out;
-  for (char c : key) {
-    if (c == '~')
-      out += "~0";
-    else if (c == '/')
-      out += "~1";
-    else
-      out += c;
-  }
   return out;
 }
 

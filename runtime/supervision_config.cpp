@@ -1,5 +1,7 @@
 #include "runtime/supervision_config.hpp"
 
+#include "runtime/json_text.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <sstream>
@@ -64,33 +66,10 @@ bool satisfies(const json& value, const Bounds& b) {
   return (b.min_exclusive ? v > b.min : v >= b.min) && v <= b.max;
 }
 
-// The value as written, shortened so a huge value cannot flood the terminal.
-std::string shown(const json& value) {
-  std::string text = value.dump();
-  if (text.size() > 60) text = text.substr(0, 57) + "...";
-  return text;
-}
-
-std::string quoted(const std::string& s) { return "\"" + s + "\""; }
-
-// RFC 6901: a key containing '/' or '~' must not be mistaken for two path steps.
-std::string pointer_token(const std::string& key) {
-  std::string out;
-  for (char c : key) {
-    if (c == '~')
-      out += "~0";
-    else if (c == '/')
-      out += "~1";
-    else
-      out += c;
-  }
-  return out;
-}
-
 template <typename Enum>
 std::string one_of(const std::vector<Enum>& values) {
   std::string out;
-  for (auto v : values) out += (out.empty() ? "" : ", ") + quoted(to_string(v));
+  for (auto v : values) out += (out.empty() ? "" : ", ") + in_quotes(to_string(v));
   return out;
 }
 
@@ -130,7 +109,7 @@ class LevelReader {
 
   bool is_object(const json& value, const std::string& suffix, const std::string& name) {
     if (value.is_object()) return true;
-    report(suffix, quoted(name) + " must be an object, got " + shown(value));
+    report(suffix, in_quotes(name) + " must be an object, got " + shown(value));
     return false;
   }
 
@@ -140,9 +119,9 @@ class LevelReader {
       if (std::find(allowed.begin(), allowed.end(), item.key()) != allowed.end()) continue;
       std::string list;
       for (const auto& key : allowed) list += (list.empty() ? "" : ", ") + key;
-      report(
-          suffix + "/" + pointer_token(item.key()),
-          "unknown key " + quoted(item.key()) + " in " + quoted(name) + " (allowed: " + list + ")");
+      report(suffix + "/" + pointer_token(item.key()), "unknown key " + in_quotes(item.key()) +
+                                                           " in " + in_quotes(name) +
+                                                           " (allowed: " + list + ")");
     }
   }
 
@@ -151,7 +130,7 @@ class LevelReader {
                              const std::vector<Enum>& values) {
     if (value.is_string())
       if (auto found = from_name(values, value.get<std::string>())) return found;
-    report(suffix, quoted(name) + " must be one of " + one_of(values) + ", got " + shown(value));
+    report(suffix, in_quotes(name) + " must be one of " + one_of(values) + ", got " + shown(value));
     return std::nullopt;
   }
 
@@ -162,7 +141,7 @@ class LevelReader {
     if (it == object.end()) return std::nullopt;
     if (satisfies(*it, bounds)) return it->get<double>();
     report(suffix + "/" + key,
-           quoted(key) + " must be " + describe(bounds) + ", got " + shown(*it));
+           in_quotes(key) + " must be " + describe(bounds) + ", got " + shown(*it));
     return std::nullopt;
   }
 
