@@ -372,3 +372,40 @@ TEST_CASE("a port in use is refused with its address, and nothing starts",
     CHECK(t.seconds < 10);
   }
 }
+
+TEST_CASE("readiness turns DOWN, with the reason, when a node fails for good",
+          "[integration][monitor][health]") {
+  ScratchDir dir;
+  // One branch keeps the pipeline running; the other has a node that fails
+  // on its first frame and may not restart.
+  dir.write("failing.json", R"({"name":"half_broken","nodes":[
+      {"id":"tone","type":"sine","config":{"frame_size":256}},
+      {"id":"pace","type":"fault","config":{"delay_ms":10}},
+      {"id":"fine","type":"null_sink"},
+      {"id":"broken","type":"fault","config":{"fail_every":1},"supervision":{"restart":"never"}},
+      {"id":"lost","type":"null_sink"}],
+    "connections":[{"from":"tone","to":"pace"},{"from":"pace","to":"fine"},
+                   {"from":"tone","to":"broken"},{"from":"broken","to":"lost"}]})");
+  Child run(dir, {"run", "failing.json", "--quiet", "--http", "127.0.0.1:0"}, "run");
+  const auto http_port = run.wait_for_port(R"(HTTP endpoints on http://127\.0\.0\.1:(\d+))");
+
+  HttpReply ready;
+  for (const auto until = Clock::now() + 10s; Clock::now() < until;) {
+    ready = http_get(http_port, "/health/ready");
+    if (ready.status == 503) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  INFO(ready.body);
+  CHECK(ready.status == 503);
+  CHECK_THAT(ready.body,
+             Catch::Contains("DOWN") && Catch::Contains("degraded") && Catch::Contains("broken"));
+  HttpReply verbose = http_get(http_port, "/readyz?verbose");
+  CHECK(verbose.status == 503);
+  CHECK_THAT(verbose.body, Catch::Contains("[-]pipeline half_broken"));
+  CHECK(http_get(http_port, "/health/live").status == 200);  // degraded, but alive
+
+  run.signal(SIGINT);
+  const auto status = run.wait_for(kExitLimit);
+  INFO(run.err());
+  CHECK(status == 2);  // the run ended degraded
+}
