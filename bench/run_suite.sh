@@ -25,9 +25,7 @@
 # Cases (GStreamer command lines as in the team's notes/anchors.md):
 #   1  sine -> gain -> null sink          | audiotestsrc ! volume ! fakesink (one thread)
 #   2  framework cost only: source -> null | audiotestsrc wave=silence ! fakesink
-#      StreamLab has no silence/constant source: its cheapest existing source
-#      (sine, a vectorised phasor, ~0.3 us per frame) stands in, and the
-#      output says so.
+#      StreamLab: the `constant` source (silence), a fill per frame
 #   3  four gains in series, each a node  | a queue before each gain and the sink
 #                                          (6 streaming threads), and the
 #                                          one-thread chain; both printed
@@ -120,7 +118,7 @@ queued_sink="t. ! queue ! $sink"
 table="
 1|streamlab|1000000|50000|sine_gain_null.json
 1|gstreamer, one thread|250000|12000|@SINE@ ! volume volume=2.0 ! $sink
-2|streamlab (sine source)|3000000|150000|sine_null.json
+2|streamlab (constant source)|3000000|150000|silence_null.json
 2|gstreamer, silence|3000000|150000|@SILENCE@ ! $sink
 3|streamlab|500000|25000|sine_gain4_null.json
 3|gstreamer, queued|120000|6000|@SINE@ ! queue ! volume volume=2.0 ! queue ! volume volume=0.5 ! queue ! volume volume=2.0 ! queue ! volume volume=0.5 ! queue ! $sink
@@ -142,7 +140,7 @@ target[1]=5
 target[2]=1
 target[3]=2
 target[4]=5
-note[2]="StreamLab has no silence/constant source node: its cheapest existing source (sine, amplitude 0, still computed) stands in, so StreamLab does more work than GStreamer here."
+note[2]="both sides fill each buffer with silence: StreamLab's constant source, GStreamer's audiotestsrc wave=silence."
 note[3]="queued: a queue before each gain and before the sink (6 streaming threads, as in anchors.md); StreamLab: 6 actors."
 note[4]="GStreamer: tee, then a queue before each of the 4 fakesinks; StreamLab: one shared buffer per frame, 4 null_sink actors."
 # ----------------------------------------------------------------------------

@@ -8,6 +8,7 @@
 namespace streamlab {
 
 NodeType sine_node_type();
+NodeType constant_node_type();
 NodeType gain_node_type();
 NodeType mix_node_type();
 NodeType wav_source_node_type();

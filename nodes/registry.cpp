@@ -11,6 +11,7 @@ const NodeRegistry& NodeRegistry::builtin() {
   static const NodeRegistry registry = [] {
     NodeRegistry r;
     r.add(sine_node_type());
+    r.add(constant_node_type());
     r.add(gain_node_type());
     r.add(mix_node_type());
     r.add(wav_source_node_type());

@@ -153,3 +153,27 @@ TEST_CASE("fault config bounds", "[nodes][fault]") {
   auto node = make_node("fault", {{"seed", 18446744073709551615ull}, {"fail_every", 3.0}});
   CHECK(node != nullptr);
 }
+
+TEST_CASE("constant emits frames of one value and ends after num_frames", "[nodes][constant]") {
+  auto node = streamlab::test::make_node(
+      "constant", {{"value", 0.25}, {"frame_size", 8}, {"channels", 2}, {"num_frames", 2}});
+  streamlab::FrameList out;
+  bool end = false;
+  REQUIRE(node->generate(out, end).is_ok());
+  CHECK_FALSE(end);
+  REQUIRE(node->generate(out, end).is_ok());
+  CHECK(end);
+  REQUIRE(out.size() == 2);
+  CHECK(out[1].seq == 1);
+  CHECK(out[0].channels == 2);
+  CHECK(out[0].frames == 8);
+  REQUIRE(out[0].samples.size() == 16);
+  for (std::size_t i = 0; i < 16; ++i) CHECK(out[0].samples.data()[i] == 0.25f);
+
+  auto silence = streamlab::test::make_node("constant", streamlab::json::object());
+  out.clear();
+  REQUIRE(silence->generate(out, end).is_ok());
+  CHECK_FALSE(end);  // endless by default
+  REQUIRE(out[0].samples.size() == 1024);
+  CHECK(out[0].samples.data()[1023] == 0.0f);
+}

@@ -12,8 +12,8 @@ TEST_CASE("the builtin registry lists every node type, sorted", "[nodes][registr
   std::vector<std::string> names;
   for (const NodeTypeSchema* schema : NodeRegistry::builtin().schemas())
     names.push_back(schema->type);
-  CHECK(names == std::vector<std::string>{"dead_letter_source", "fault", "gain", "mix", "null_sink",
-                                          "print", "sine", "wav_sink", "wav_source"});
+  CHECK(names == std::vector<std::string>{"constant", "dead_letter_source", "fault", "gain", "mix",
+                                          "null_sink", "print", "sine", "wav_sink", "wav_source"});
   CHECK(NodeRegistry::builtin().find("sine") != nullptr);
   CHECK(NodeRegistry::builtin().find("saw") == nullptr);
 }
@@ -23,6 +23,7 @@ TEST_CASE("node type shapes: sources, sinks and input counts", "[nodes][registry
   CHECK(schema("sine").is_source());
   CHECK(schema("wav_source").is_source());
   CHECK(schema("dead_letter_source").is_source());
+  CHECK(schema("constant").is_source());
   for (const char* sink : {"wav_sink", "null_sink", "print"}) {
     INFO(sink);
     CHECK(schema(sink).is_sink());
