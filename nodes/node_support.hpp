@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "messages/frame.hpp"
 #include "runtime/config_schema.hpp"
 
 namespace streamlab::node_support {
@@ -87,5 +88,45 @@ inline std::int64_t wall_clock_ns() {
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
+
+// The stream format of a generator source (sine, constant), defined once so
+// every generator takes the same fields with the same ranges.
+inline void add_generator_fields(std::vector<FieldSpec>& fields) {
+  fields.push_back(integer_field("sample_rate", "samples per second", 48000, 1000.0, 384000.0));
+  fields.push_back(
+      integer_field("frame_size", "samples per channel in each frame", 1024, 1.0, 65536.0));
+  fields.push_back(
+      integer_field("channels", "number of channels, all carrying the same signal", 1, 1.0, 64.0));
+  // Like GStreamer's num-buffers: lets a pipeline file end by itself.
+  fields.push_back(integer_field(
+      "num_frames", "frames to emit before ending the stream (0 = endless)", 0, 0.0, 1e15));
+}
+
+struct GeneratorFormat {
+  explicit GeneratorFormat(const json& config)
+      : sample_rate(small_uint_field(config.at("sample_rate"))),
+        frame_size(small_uint_field(config.at("frame_size"))),
+        channels(small_uint_field(config.at("channels"))),
+        num_frames(count_field(config.at("num_frames"))) {}
+
+  std::size_t samples() const { return std::size_t{channels} * frame_size; }
+  // True once `next_seq` frames have been emitted and the stream is limited.
+  bool ended(std::uint64_t next_seq) const { return num_frames != 0 && next_seq >= num_frames; }
+  Frame frame(std::uint64_t seq, BufferRef samples) const {
+    Frame f;
+    f.seq = seq;
+    f.timestamp_ns = wall_clock_ns();
+    f.sample_rate = sample_rate;
+    f.channels = channels;
+    f.frames = frame_size;
+    f.samples = std::move(samples);
+    return f;
+  }
+
+  std::uint32_t sample_rate;
+  std::uint32_t frame_size;
+  std::uint32_t channels;
+  std::uint64_t num_frames;
+};
 
 }  // namespace streamlab::node_support

@@ -33,16 +33,13 @@ class SineNode final : public Node {
   SineNode(const json& config, const NodeContext& ctx)
       : pool_(ctx.pool ? ctx.pool : &BufferPool::process_pool()),
         amplitude_(config.at("amplitude").get<double>()),
-        sample_rate_(small_uint_field(config.at("sample_rate"))),
-        frame_size_(small_uint_field(config.at("frame_size"))),
-        channels_(small_uint_field(config.at("channels"))),
-        num_frames_(config.at("num_frames").get<std::uint64_t>()) {
+        format_(config) {
     const double frequency = config.at("frequency").get<double>();
-    const double rate = sample_rate_;
+    const double rate = format_.sample_rate;
     const double cycles_per_sample = frequency / rate;
     // fmod is exact, so the per-frame advance carries one rounding of f*N
     // and one of the division: the phase drifts by ~1e-16 cycles per frame.
-    cycles_per_frame_ = std::fmod(frequency * frame_size_, rate) / rate;
+    cycles_per_frame_ = std::fmod(frequency * format_.frame_size, rate) / rate;
     for (std::size_t j = 0; j < kLanes; ++j) {
       const double angle = kTwoPi * (cycles_per_sample * static_cast<double>(j));
       lane_re_[j] = std::cos(angle);
@@ -54,27 +51,19 @@ class SineNode final : public Node {
   }
 
   Status generate(FrameList& out, bool& end_of_stream) override {
-    end_of_stream = num_frames_ != 0 && seq_ >= num_frames_;
+    end_of_stream = format_.ended(seq_);
     if (end_of_stream) return Status::ok();
-    const std::size_t count = std::size_t{channels_} * frame_size_;
-    WritableBuffer buffer = pool_->acquire(count);
+    const std::size_t n = format_.frame_size;
+    WritableBuffer buffer = pool_->acquire(format_.samples());
     float* samples = buffer.data();
     render(samples);
-    for (std::uint32_t c = 1; c < channels_; ++c)
-      std::memcpy(samples + std::size_t{c} * frame_size_, samples, frame_size_ * sizeof(float));
-
-    Frame frame;
-    frame.seq = seq_++;
-    frame.timestamp_ns = wall_clock_ns();
-    frame.sample_rate = sample_rate_;
-    frame.channels = channels_;
-    frame.frames = frame_size_;
-    frame.samples = std::move(buffer).freeze();
-    out.push_back(std::move(frame));
+    for (std::uint32_t c = 1; c < format_.channels; ++c)
+      std::memcpy(samples + c * n, samples, n * sizeof(float));
+    out.push_back(format_.frame(seq_++, std::move(buffer).freeze()));
 
     phase_ += cycles_per_frame_;
     if (phase_ >= 1.0) phase_ -= 1.0;
-    end_of_stream = num_frames_ != 0 && seq_ >= num_frames_;
+    end_of_stream = format_.ended(seq_);
     return Status::ok();
   }
 
@@ -92,7 +81,7 @@ class SineNode final : public Node {
     const double wi = step_im_;
     const double* __restrict lr = lane_re_;
     const double* __restrict li = lane_im_;
-    const std::size_t n = frame_size_;
+    const std::size_t n = format_.frame_size;
     std::size_t k = 0;
     for (; k + kLanes <= n; k += kLanes) {
       float* __restrict block = dst + k;
@@ -109,10 +98,7 @@ class SineNode final : public Node {
 
   BufferPool* pool_;
   double amplitude_;
-  std::uint32_t sample_rate_;
-  std::uint32_t frame_size_;
-  std::uint32_t channels_;
-  std::uint64_t num_frames_;
+  GeneratorFormat format_;
   double cycles_per_frame_ = 0.0;
   double phase_ = 0.0;                  // of the next frame's first sample, in cycles, [0, 1)
   alignas(64) double lane_re_[kLanes];  // e^{i 2 pi j f / sr}: sample j of a block
@@ -134,13 +120,8 @@ NodeType sine_node_type() {
       // A strict "> 0" cannot be an inclusive min, so the cross check enforces it.
       number_field("frequency", "tone frequency in Hz, above 0 and below sample_rate / 2", 440.0),
       number_field("amplitude", "peak amplitude (1 = full scale)", 0.5, 0.0, 1.0),
-      integer_field("sample_rate", "samples per second", 48000, 1000.0, 384000.0),
-      integer_field("frame_size", "samples per channel in each frame", 1024, 1.0, 65536.0),
-      integer_field("channels", "number of channels, all carrying the same tone", 1, 1.0, 64.0),
-      // Like GStreamer's num-buffers: lets a pipeline file end by itself.
-      integer_field("num_frames", "frames to emit before ending the stream (0 = endless)", 0, 0.0,
-                    1e15),
   };
+  add_generator_fields(schema.fields);
   schema.cross_check = [](const json& config, const auto& report) {
     const double frequency = config.at("frequency").get<double>();
     const double rate = config.at("sample_rate").get<double>();
