@@ -4,7 +4,9 @@
 // feeds them frames and forwards what they emit.
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -51,9 +53,27 @@ struct NodeContext {
   std::ostream* text_out = nullptr;  // where `print` writes; null means std::cout
 };
 
+// What a live source does when its output has no room. A live source (an
+// audio device, a real-time clock) produces at a pace nobody downstream
+// controls, so it cannot wait: its actor holds at most `backlog` frames,
+// and past that drops by this policy, counting each as
+// dropped{reason="overflow"}.
+enum class Overflow { drop_oldest, drop_newest };
+
+struct LivePacing {
+  std::int64_t poll_interval_ns = 0;  // how often the actor asks the node for new frames
+  Overflow overflow = Overflow::drop_oldest;
+  std::size_t backlog = 4;  // frames held back while an edge is full, before dropping
+};
+
 class Node {
  public:
   virtual ~Node() = default;
+
+  // Live sources say how to pace them; for everything else (generators,
+  // files) this is empty and the actor generates as fast as credits allow.
+  // A live source's generate() returns what is ready now, possibly nothing.
+  virtual std::optional<LivePacing> live() const { return std::nullopt; }
 
   // Sources (no inputs): append the next frame(s) to `out`; set
   // `end_of_stream` when there will be no more (e.g. end of file).
