@@ -45,6 +45,9 @@ caf::behavior dead_letter_actor(caf::stateful_actor<DeadLetterState>* self, std:
         auto& st = self->state;
         std::string error = st.error;
         if (st.lost) error += " (" + std::to_string(st.lost) + " dead letters not written)";
+        // Closed before the answer leaves: whoever gets it may read the
+        // file at once, while this actor's state could still be alive.
+        st.writer.reset();
         self->quit();
         return std::make_tuple(st.written, error);
       },

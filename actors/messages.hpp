@@ -19,8 +19,6 @@
 
 #include <memory>
 
-#include <caf/allowed_unsafe_message_type.hpp>
-
 #include "messages/frame.hpp"
 #include "messages/frame_codec.hpp"
 #include "runtime/dead_letter_file.hpp"
@@ -41,7 +39,7 @@ using eos_atom = caf::atom_constant<caf::atom("eos")>;        // (eos, port)
 using rewire_atom =
     caf::atom_constant<caf::atom("rewire")>;  // to a producer: (old, new, port, consumed)
 using resync_atom = caf::atom_constant<caf::atom("resync")>;  // to a consumer: (port, new_producer)
-using failed_atom = caf::atom_constant<caf::atom("failed")>;  // node -> supervisor: (HandoverPtr)
+using failed_atom = caf::atom_constant<caf::atom("failed")>;  // node -> supervisor: (Handover)
 using handover_atom = caf::atom_constant<caf::atom("handover")>;  // swap out a stand-in
 using restart_atom = caf::atom_constant<caf::atom("restart")>;    // supervisor timer: (index)
 using trial_atom = caf::atom_constant<caf::atom("trial")>;        // supervisor timer: (index)
@@ -91,7 +89,7 @@ struct Handover {
   std::vector<FailedFrame> failing;
   NodeMetrics metrics;  // frames_in counts consumed frames only: the rest is re-sent
 };
-using HandoverPtr = std::shared_ptr<const Handover>;
+using HandoverPtr = std::shared_ptr<const Handover>;  // kept by a supervisor, read by the next
 
 // What a node actor tells its supervisor when its stream has ended.
 struct NodeReport {
@@ -123,9 +121,20 @@ typename Inspector::result_type inspect(Inspector& f, PoolStats& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, MemberStatus& x) {
+  return f(caf::meta::type_name("member_status"), x.name, x.address, x.state, x.reason, x.figures,
+           x.pool);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, MetricsSnapshot& x) {
   return f(caf::meta::type_name("metrics_snapshot"), x.process, x.time_ns, x.pipelines, x.nodes,
-           x.edges, x.pool, x.figures);
+           x.edges, x.pool, x.figures, x.members);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, NamedFigure& x) {
+  return f(caf::meta::type_name("named_figure"), x.name, x.value);
 }
 
 template <class Inspector>
@@ -135,7 +144,39 @@ typename Inspector::result_type inspect(Inspector& f, NodeSnapshot& x) {
            x.latency_p50_us, x.latency_p95_us, x.latency_p99_us, x.latency_max_us,
            x.end_to_end_p50_us, x.end_to_end_p99_us, x.end_to_end_max_us, x.busy_ms_per_s,
            x.backpressured_ms_per_s, x.idle_ms_per_s, x.queue_capacity, x.queue_max_occupancy,
-           x.last_error);
+           x.last_error, x.process, x.figures);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, NodeMetrics& x) {
+  return f(caf::meta::type_name("node_metrics"), x.frames_in, x.frames_out, x.errors, x.restarts,
+           x.skipped, x.dead_lettered, x.dropped, x.latency, x.end_to_end, x.started_ns, x.busy_ns,
+           x.backpressured_ns);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, OutputHandover& x) {
+  return f(caf::meta::type_name("output_handover"), x.sent, x.acked, x.unacked, x.eos_sent,
+           x.max_in_flight);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, FailedFrame& x) {
+  return f(caf::meta::type_name("failed_frame"), x.port, x.seq, x.attempts);
+}
+
+// A node on another process fails, or is swapped out, with its handover
+// sent by value: the supervisor may be elsewhere.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, Handover& x) {
+  return f(caf::meta::type_name("handover"), x.error, x.consumed, x.outputs, x.pending, x.failing,
+           x.metrics);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, DeadLetter& x) {
+  return f(caf::meta::type_name("dead_letter"), x.pipeline, x.node, x.port, x.reason, x.error,
+           x.attempts, x.time_ns, x.frame);
 }
 
 template <class Inspector>
@@ -166,7 +207,3 @@ typename Inspector::result_type inspect(Inspector& f, Frame& x) {
 }
 
 }  // namespace streamlab
-
-// Handovers and setups never leave the process: they travel by pointer.
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(streamlab::HandoverPtr)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(streamlab::DeadLetter)

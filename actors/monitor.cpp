@@ -12,7 +12,9 @@ namespace streamlab {
 
 namespace {
 
-constexpr auto kPipelineTimeout = std::chrono::seconds(2);
+// Longer than a supervisor waits for its nodes (1 s), shorter than a
+// cluster member waits for this monitor (2 s): each level answers in time.
+constexpr auto kPipelineTimeout = std::chrono::milliseconds(1500);
 
 std::int64_t wall_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -70,7 +72,10 @@ caf::behavior monitor_actor(caf::stateful_actor<MonitorState>* self, std::string
                   [gather, done](MetricsSnapshot& part) {
                     auto& all = gather->snapshot;
                     for (auto& p : part.pipelines) all.pipelines.push_back(std::move(p));
-                    for (auto& n : part.nodes) all.nodes.push_back(std::move(n));
+                    for (auto& n : part.nodes) {
+                      if (n.process.empty()) n.process = all.process;
+                      all.nodes.push_back(std::move(n));
+                    }
                     for (auto& e : part.edges) all.edges.push_back(std::move(e));
                     done();
                   },

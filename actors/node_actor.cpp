@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <exception>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
@@ -18,11 +20,75 @@ namespace {
 // source cannot starve control messages (stop, credits) of its own.
 constexpr int kStepsPerTurn = 16;
 
+// A live source is polled at least this far apart, whatever it asks for
+// (its poll interval, or a due time that has already passed).
+constexpr std::int64_t kMinPollIntervalNs = 10'000;
+
+// Per-frame timing: busy time and the latency histograms, end-to-end
+// latency, backpressure waits. STREAMLAB_NO_FRAME_TIMING compiles it out;
+// only the benchmark of its cost sets it (streamlab_nometrics in
+// bench/CMakeLists.txt, bench/metrics_overhead.sh); the product always times.
+#ifdef STREAMLAB_NO_FRAME_TIMING
+constexpr bool kFrameTiming = false;
+#else
+constexpr bool kFrameTiming = true;
+#endif
+
+// Steady clock for timing; 0 when timing is compiled out.
 std::int64_t steady_ns() {
+  if (!kFrameTiming) return 0;
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
+
+// A clock of a few ms resolution that costs a few ns to read.
+std::int64_t coarse_ns() {
+#ifdef CLOCK_MONOTONIC_COARSE
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+#else
+  return 0;
+#endif
+}
+
+// Which events (a node's step, a frame's arrival) get timed. A clock read
+// costs 20-40 ns, as much as all the work of a cheap node on a small frame,
+// so a fast stream is sampled: an event is timed when it follows a timed
+// one and the coarse clock has ticked since, or after 16-47 untimed ones (a
+// varying stride, so no periodic pattern in the stream is always hit or
+// always missed). A slow stream (live audio, a node that takes
+// milliseconds) is timed in full, a fast one about 1 event in kStride.
+class FrameTiming {
+ public:
+  static constexpr std::uint32_t kStride = 32;  // a power of two
+
+  bool due() {
+    if (!kFrameTiming) return false;
+    ++since_;
+    // Only the event right after a timed one looks at the clock: in a slow
+    // stream, that is every event.
+    if (since_ < stride_ && (since_ > 1 || coarse_ns() == last_tick_)) return false;
+    weight_ = since_;
+    since_ = 0;
+    last_tick_ = coarse_ns();
+    rng_ ^= rng_ << 13;  // xorshift32
+    rng_ ^= rng_ >> 17;
+    rng_ ^= rng_ << 5;
+    stride_ = kStride / 2 + (rng_ & (kStride - 1));
+    return true;
+  }
+  // The events the timed one stands for: itself and the untimed ones before it.
+  std::uint32_t weight() const { return weight_; }
+
+ private:
+  std::uint32_t since_ = 0;
+  std::uint32_t stride_ = 1;  // the first event is timed
+  std::uint32_t weight_ = 1;
+  std::uint32_t rng_ = 2463534242u;
+  std::int64_t last_tick_ = -1;
+};
 
 std::int64_t wall_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -56,7 +122,9 @@ struct Output {
   double low;
   bool backpressured = false;
   std::uint64_t backpressure_episodes = 0;
-  std::int64_t blocked_since = 0;  // waiting for room since (steady clock); 0: not waiting
+  bool waiting = false;            // for room
+  FrameTiming wait_timing;         // which waits are timed
+  std::int64_t blocked_since = 0;  // a timed wait's start (steady clock); 0: none
   std::int64_t window_start = 0;
   std::int64_t window_blocked = 0;
 
@@ -69,12 +137,19 @@ struct Output {
         window_start(now) {}
   bool has_room() const { return sent - acked < link.capacity; }
 
-  void blocked(std::int64_t now) {
-    if (!blocked_since) blocked_since = now;
+  // Waits are timed as FrameTiming samples them (a waiting producer is
+  // asked again and again: only a wait's start and end count).
+  void blocked() {
+    if (waiting) return;
+    waiting = true;
+    if (wait_timing.due()) blocked_since = steady_ns();
   }
-  void unblocked(std::int64_t now) {
+  void unblocked() {
+    if (!waiting) return;
+    waiting = false;
     if (!blocked_since) return;
-    window_blocked += now - blocked_since;
+    const std::int64_t now = steady_ns();
+    window_blocked += (now - blocked_since) * wait_timing.weight();
     blocked_since = 0;
     evaluate(now);
   }
@@ -82,7 +157,8 @@ struct Output {
   void evaluate(std::int64_t now) {
     std::int64_t length = now - window_start;
     if (length < kWindowNs) return;
-    std::int64_t waited = window_blocked + (blocked_since ? now - blocked_since : 0);
+    std::int64_t waited =
+        window_blocked + (blocked_since ? (now - blocked_since) * wait_timing.weight() : 0);
     double share = static_cast<double>(waited) / static_cast<double>(length);
     if (!backpressured && share >= high) {
       backpressured = true;
@@ -121,6 +197,8 @@ class node_actor : public caf::event_based_actor {
       outputs_.emplace_back(link, setup_->backpressure_high, setup_->backpressure_low, steady_ns());
     produced_.reserve(16);
     metrics_.started_ns = steady_ns();
+    if (is_source() && setup_->node) live_ = setup_->node->live();
+    if (live_) backlog_ = FrameRing(live_->backlog);
     if (setup_->resume) take_over(*setup_->resume);
   }
 
@@ -166,8 +244,7 @@ class node_actor : public caf::event_based_actor {
           pump();
         },
         [this](handover_atom) {
-          send(setup_->supervisor, handover_atom::value,
-               HandoverPtr(std::make_shared<Handover>(make_handover(std::string()))));
+          send(setup_->supervisor, handover_atom::value, make_handover(std::string()));
           quit();
         },
         [this](shutdown_atom) { quit(); },
@@ -198,9 +275,22 @@ class node_actor : public caf::event_based_actor {
         out.buffered_bytes += f.sample_count() * sizeof(float);
       }
     }
-    produced_ = h.pending;
     failing_ = h.failing;
-    if (is_source()) seq_offset_ = h.metrics.frames_out;
+    if (live_) {
+      // What the predecessor held is held again (it was never counted as
+      // sent); its sequence numbers also cover what it held or dropped.
+      for (const auto& f : h.pending) {
+        if (backlog_.size() < backlog_.capacity())
+          backlog_.push(f);
+        else
+          metrics_.drop(DropReason::overflow);
+      }
+      seq_offset_ = h.metrics.frames_out + h.pending.size() +
+                    h.metrics.dropped[static_cast<std::size_t>(DropReason::overflow)];
+    } else {
+      produced_ = h.pending;
+      if (is_source()) seq_offset_ = h.metrics.frames_out;
+    }
     last_error_ = h.error;
   }
 
@@ -214,7 +304,8 @@ class node_actor : public caf::event_based_actor {
     Input& in = inputs_[port];
     if (in.producer != current_sender()) in.producer = current_sender();
     if (index < in.received) return;  // a duplicate from a re-send
-    if (frame.timestamp_ns > 0) metrics_.end_to_end.record(wall_ns() - frame.timestamp_ns);
+    if (frame.timestamp_ns > 0 && arrival_timing_.due())
+      metrics_.end_to_end.record(wall_ns() - frame.timestamp_ns);
     if (index > in.received) {
       // Frames that never arrived: only possible if an instance died without
       // a handover (a defect). Counted, never silent.
@@ -240,7 +331,7 @@ class node_actor : public caf::event_based_actor {
     for (auto& out : outputs_) {
       if (out.link.port != port || out.address != sender) continue;
       forget_consumed(out, consumed);
-      if (out.has_room()) out.unblocked(steady_ns());
+      if (out.has_room()) out.unblocked();
       break;
     }
     pump();
@@ -284,13 +375,10 @@ class node_actor : public caf::event_based_actor {
   void pump() {
     for (int step = 0; step < kStepsPerTurn && !done_; ++step) {
       if (!send_produced()) {  // waiting for room downstream
-        if (!blocked_since_) blocked_since_ = steady_ns();
+        wait_started();
         return;
       }
-      if (blocked_since_) {
-        metrics_.backpressured_ns += steady_ns() - blocked_since_;
-        blocked_since_ = 0;
-      }
+      wait_ended();
       if (finishing_) {
         complete();
         return;
@@ -309,7 +397,7 @@ class node_actor : public caf::event_based_actor {
 
   // False when there is nothing to do until a message arrives.
   bool source_step() {
-    bool limit_reached = setup_->max_frames && metrics_.frames_out >= setup_->max_frames;
+    bool limit_reached = setup_->max_frames && generated() >= setup_->max_frames;
     // A source that failed for good has nothing to stand in for: it ends.
     if (stop_requested_ || limit_reached || setup_->stand_in != StandIn::none) {
       end_of_input_ = true;
@@ -317,9 +405,9 @@ class node_actor : public caf::event_based_actor {
     }
     bool end_of_stream = false;
     produced_.clear();
-    auto t0 = steady_ns();
+    auto t0 = busy_start();
     Status status = call_node([&] { return setup_->node->generate(produced_, end_of_stream); });
-    record_busy(steady_ns() - t0);
+    record_busy(t0);
     if (!status.is_ok()) {
       record_error(status.message());
       produced_.clear();
@@ -332,7 +420,7 @@ class node_actor : public caf::event_based_actor {
       failed_ = true;
     }
     if (setup_->max_frames) {
-      auto left = setup_->max_frames - metrics_.frames_out;
+      auto left = setup_->max_frames - generated();
       if (produced_.size() > left) produced_.resize(left);
     }
     for (auto& frame : produced_) {
@@ -341,8 +429,16 @@ class node_actor : public caf::event_based_actor {
       frame.seq += seq_offset_;
       if (frame.timestamp_ns == 0) frame.timestamp_ns = wall_ns();
     }
-    metrics_.frames_out += produced_.size();
     next_to_send_ = 0;
+    if (!live_) {
+      metrics_.frames_out += produced_.size();
+    } else if (produced_.empty() && !end_of_stream) {
+      schedule_poll();  // nothing is ready yet: ask again later, never spin
+      return false;
+    } else {
+      for (auto& frame : produced_) hold(std::move(frame));
+      produced_.clear();
+    }
     // The frames just produced go out first; finish() comes after them.
     if (end_of_stream) end_of_input_ = true;
     return true;
@@ -370,9 +466,9 @@ class node_actor : public caf::event_based_actor {
       return true;
     }
     Inputs in{slots_.data(), slots_.size()};
-    auto t0 = steady_ns();
+    auto t0 = busy_start();
     Status status = call_node([&] { return setup_->node->process(in, produced_); });
-    record_busy(steady_ns() - t0);
+    record_busy(t0);
     if (status.is_ok()) {
       metrics_.frames_out += produced_.size();
       consume_set();
@@ -495,14 +591,14 @@ class node_actor : public caf::event_based_actor {
   // supervisor, then fail. Frames not consumed yet are re-sent by the
   // producers; the failing set is marked with its attempts.
   void fail(const std::string& message, std::uint32_t attempts = 1) {
-    auto handover = std::make_shared<Handover>(make_handover(message));
+    Handover handover = make_handover(message);
     if (!is_source()) {
       for (std::size_t port = 0; port < slots_.size(); ++port)
         if (slots_[port])
-          handover->failing.push_back(
+          handover.failing.push_back(
               {static_cast<std::uint32_t>(port), slots_[port]->seq, attempts});
     }
-    send(setup_->supervisor, failed_atom::value, HandoverPtr(std::move(handover)));
+    send(setup_->supervisor, failed_atom::value, std::move(handover));
     done_ = true;
     quit(caf::make_error(caf::sec::runtime_error, message));
   }
@@ -527,35 +623,106 @@ class node_actor : public caf::event_based_actor {
     }
     for (std::size_t i = next_to_send_; i < produced_.size(); ++i)
       h.pending.push_back(produced_[i]);
+    for (std::size_t i = 0; i < backlog_.size(); ++i) h.pending.push_back(backlog_.at(i));
     return h;
   }
 
   // Sends produced frames while every consumer has room. True when all
-  // have been sent.
+  // have been sent. A live source never waits for room while it runs (what
+  // has no room is held in its backlog, or dropped); once it ends, it waits
+  // for room to send what it still holds.
   bool send_produced() {
+    if (live_ && !send_backlog()) return !end_of_input_;
     while (next_to_send_ < produced_.size()) {
-      bool room = true;
-      for (auto& out : outputs_) {
-        if (out.has_room()) continue;
-        out.blocked(steady_ns());
-        room = false;
-      }
-      if (!room || memory_exceeded_) return false;
-      if (!reserve_memory(produced_[next_to_send_])) return false;
-      const Frame& frame = produced_[next_to_send_++];
-      // Every consumer gets the same buffer, and each edge keeps it until
-      // its consumer is done with it.
-      for (auto& out : outputs_) {
-        send(out.link.consumer, data_atom::value, out.link.port, out.sent, frame);
-        out.unacked.push(frame);
-        out.buffered_bytes += frame.sample_count() * sizeof(float);
-        ++out.sent;
-        out.max_in_flight = std::max(out.max_in_flight, out.sent - out.acked);
-      }
+      if (!room_downstream() || !reserve_memory(produced_[next_to_send_])) return false;
+      send_frame(produced_[next_to_send_++]);
     }
     produced_.clear();
     next_to_send_ = 0;
     return true;
+  }
+
+  // Every consumer has room for one more frame (an edge without room is
+  // marked as waiting).
+  bool room_downstream() {
+    bool room = true;
+    for (auto& out : outputs_) {
+      if (out.has_room()) continue;
+      out.blocked();
+      room = false;
+    }
+    return room && !memory_exceeded_;
+  }
+
+  // Every consumer gets the same buffer, and each edge keeps it until its
+  // consumer is done with it.
+  void send_frame(const Frame& frame) {
+    for (auto& out : outputs_) {
+      send(out.link.consumer, data_atom::value, out.link.port, out.sent, frame);
+      out.unacked.push(frame);
+      out.buffered_bytes += frame.sample_count() * sizeof(float);
+      ++out.sent;
+      out.max_in_flight = std::max(out.max_in_flight, out.sent - out.acked);
+    }
+  }
+
+  // Live sources: frames the node has emitted so far (sent, held, or
+  // dropped for overflow); for other sources what was produced is counted
+  // as out when it is produced.
+  std::uint64_t generated() const {
+    if (!live_) return metrics_.frames_out;
+    return metrics_.frames_out + backlog_.size() +
+           metrics_.dropped[static_cast<std::size_t>(DropReason::overflow)];
+  }
+
+  // Live sources: sends held frames, oldest first, while every consumer has
+  // room. True when nothing is held any more.
+  bool send_backlog() {
+    while (!backlog_.empty()) {
+      if (!room_downstream() || !reserve_memory(backlog_.front())) return false;
+      send_frame(backlog_.front());
+      backlog_.pop();
+      ++metrics_.frames_out;
+    }
+    return true;
+  }
+
+  // Live sources: a new frame goes out now if nothing older waits and every
+  // edge has room; else it is held, up to the backlog, past which the
+  // overflow policy drops the oldest held frame or this one. The backlog is
+  // a preallocated ring: nothing here allocates.
+  void hold(Frame frame) {
+    if (send_backlog() && room_downstream() && reserve_memory(frame)) {
+      send_frame(frame);
+      ++metrics_.frames_out;
+      return;
+    }
+    if (backlog_.size() >= live_->backlog) {
+      metrics_.drop(DropReason::overflow);
+      if (live_->overflow == Overflow::drop_newest || backlog_.empty()) return;
+      backlog_.pop();  // the oldest goes
+    }
+    backlog_.push(std::move(frame));
+  }
+
+  // Live sources: the next poll, when the node says its next frame is due,
+  // or after its poll interval if that comes first (or nothing is known).
+  // One timer at most: while any pump is scheduled, that one polls. A wake-up
+  // that comes early finds nothing ready and lands here again: it waits
+  // once more, at least kMinPollIntervalNs, and never spins.
+  void schedule_poll() {
+    if (pump_scheduled_) return;
+    pump_scheduled_ = true;
+    using clock = caf::actor_clock;
+    const clock::time_point now = system().clock().now();
+    clock::time_point wake =
+        now + std::chrono::nanoseconds(std::max(live_->poll_interval_ns, kMinPollIntervalNs));
+    if (const std::optional<std::int64_t> due = setup_->node->next_due_ns()) {
+      const clock::time_point due_at(
+          std::chrono::duration_cast<clock::duration_type>(std::chrono::nanoseconds(*due)));
+      wake = std::min(wake, std::max(due_at, now + std::chrono::nanoseconds(kMinPollIntervalNs)));
+    }
+    scheduled_send(this, wake, pump_atom::value);
   }
 
   // One reservation per edge the frame is about to wait on. Past the
@@ -619,6 +786,9 @@ class node_actor : public caf::event_based_actor {
     metrics_.frames_out -= unsent;
     produced_.clear();
     next_to_send_ = 0;
+    // A live source's held frames were never counted as out.
+    metrics_.drop(DropReason::shutdown, backlog_.size());
+    while (!backlog_.empty()) backlog_.pop();
     if (!finishing_) begin_finish();
     std::uint64_t flushed_unsent = produced_.size();
     metrics_.drop(DropReason::shutdown, flushed_unsent);
@@ -645,6 +815,7 @@ class node_actor : public caf::event_based_actor {
     r.snapshot.type = setup_->type;
     r.snapshot.state = state;
     r.snapshot.last_error = last_error_;
+    if (setup_->node) setup_->node->figures(r.snapshot.figures);  // the node type's own
     for (const auto& out : outputs_) {
       EdgeSnapshot e{setup_->node_id, out.link.consumer_id, out.link.port, out.link.capacity,
                      out.sent,        out.max_in_flight};
@@ -670,9 +841,29 @@ class node_actor : public caf::event_based_actor {
     }
   }
 
-  void record_busy(std::int64_t ns) {
+  // Waits for room downstream are timed as FrameTiming samples them.
+  void wait_started() {
+    if (waiting_) return;
+    waiting_ = true;
+    if (wait_timing_.due()) blocked_since_ = steady_ns();
+  }
+  void wait_ended() {
+    if (!waiting_) return;
+    waiting_ = false;
+    if (!blocked_since_) return;
+    metrics_.backpressured_ns += (steady_ns() - blocked_since_) * wait_timing_.weight();
+    blocked_since_ = 0;
+  }
+
+  // Steps are timed as FrameTiming samples them: 0 for a step not timed.
+  std::int64_t busy_start() { return step_timing_.due() ? steady_ns() : 0; }
+
+  // A timed step: its latency, and busy time for the steps it stands for.
+  void record_busy(std::int64_t t0) {
+    if (t0 == 0) return;
+    const std::int64_t ns = steady_ns() - t0;
     metrics_.latency.record(ns);
-    metrics_.busy_ns += ns;
+    metrics_.busy_ns += ns * step_timing_.weight();
   }
 
   void record_error(const std::string& message) {
@@ -690,6 +881,10 @@ class node_actor : public caf::event_based_actor {
   FrameList produced_;
   std::size_t next_to_send_ = 0;
   NodeMetrics metrics_;
+  FrameTiming step_timing_;     // generate/process steps: latency, busy time
+  FrameTiming arrival_timing_;  // received frames: end-to-end latency
+  FrameTiming wait_timing_;     // waits for room downstream: backpressured time
+  bool waiting_ = false;        // for room downstream
   std::string last_error_;
   std::vector<FailedFrame> failing_;  // from earlier instances
   std::uint32_t attempts_ = 0;        // retries of the current set (retry policy)
@@ -702,14 +897,29 @@ class node_actor : public caf::event_based_actor {
   bool done_ = false;
   bool pump_scheduled_ = false;
   std::string final_state_;
-  std::int64_t blocked_since_ = 0;
-  bool memory_exceeded_ = false;  // when output started waiting for room (steady clock)
+  std::int64_t blocked_since_ = 0;  // a timed wait's start (steady clock); 0: none
+  bool memory_exceeded_ = false;
+  std::optional<LivePacing> live_;  // live sources only: how the node wants to be paced
+  FrameRing backlog_{0};            // live sources: frames waiting for room, oldest first
 };
 
 }  // namespace
 
 caf::actor spawn_node_actor(caf::actor_system& system, std::shared_ptr<NodeActorSetup> setup) {
   return system.spawn<node_actor>(std::move(setup));
+}
+
+void describe_node(const PipelineSpec& spec, std::size_t i, NodeActorSetup& setup) {
+  const NodeSpec& n = spec.nodes[i];
+  setup.pipeline = spec.name;
+  setup.node_id = n.id;
+  setup.type = n.type;
+  setup.supervision = n.supervision_config;
+  setup.backpressure_high = spec.config.backpressure_high;
+  setup.backpressure_low = spec.config.backpressure_low;
+  setup.input_capacities.clear();
+  for (const auto* c : spec.inputs_of(n.id))
+    setup.input_capacities.push_back(static_cast<std::uint32_t>(c->capacity));
 }
 
 }  // namespace streamlab

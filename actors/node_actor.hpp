@@ -23,6 +23,7 @@
 
 #include "actors/messages.hpp"
 #include "nodes/node.hpp"
+#include "runtime/pipeline_spec.hpp"
 #include "runtime/memory_budget.hpp"
 #include "runtime/supervision_config.hpp"
 
@@ -63,5 +64,10 @@ struct NodeActorSetup {
 };
 
 caf::actor spawn_node_actor(caf::actor_system& system, std::shared_ptr<NodeActorSetup> setup);
+
+// Fills in what the pipeline says about node i: its identity, supervision,
+// input capacities and backpressure marks. The node, its outputs and its
+// neighbours are the caller's to set.
+void describe_node(const PipelineSpec& spec, std::size_t i, NodeActorSetup& setup);
 
 }  // namespace streamlab

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
+#include <optional>
 #include <random>
 
 #include <spdlog/spdlog.h>
@@ -10,11 +12,15 @@
 #include "actors/dead_letter_actor.hpp"
 #include "actors/messages.hpp"
 #include "actors/node_actor.hpp"
+#include "actors/node_host.hpp"
 #include "runtime/restart_strategy.hpp"
 
 namespace streamlab {
 
 namespace {
+
+// A host that does not answer a spawn in this time is taken for lost.
+constexpr auto kSpawnTimeout = std::chrono::seconds(5);
 
 std::int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -83,29 +89,33 @@ class supervisor_actor : public caf::event_based_actor {
     set_down_handler([this](caf::down_msg& down) { on_down(down); });
     if (spec().config.max_memory_bytes)
       memory_ = std::make_shared<MemoryBudget>(spec().config.max_memory_bytes);
+    host_alive_.assign(setup_->hosts.size(), true);
+    placement_ = setup_->placement;
   }
 
   const char* name() const override { return "streamlab.supervisor"; }
 
   caf::behavior make_behavior() override {
     return {
-        [this](start_atom) { start(); },
+        [this](start_atom) -> caf::result<std::string> { return start(); },
         [this](stop_atom) { stop(); },
         [this](kill_atom) { kill(); },
-        [this](failed_atom, const HandoverPtr& handover) {
+        [this](failed_atom, Handover& handover) {
           int i = slot_of(current_sender());
-          if (i >= 0) on_failure(static_cast<std::size_t>(i), handover);
+          if (i >= 0)
+            on_failure(static_cast<std::size_t>(i),
+                       std::make_shared<Handover>(std::move(handover)));
         },
         [this](restart_atom, std::uint64_t i) {
-          if (!killing_ && !slots_[i].reported) replace(i, StandIn::none);
+          if (!killing_ && !slots_[i].reported && slots_[i].backing_off) replace(i, StandIn::none);
         },
         [this](trial_atom, std::uint64_t i) {
           if (!killing_ && !slots_[i].reported) send(slots_[i].actor, handover_atom::value);
         },
-        [this](handover_atom, const HandoverPtr& handover) {
+        [this](handover_atom, Handover& handover) {
           int i = slot_of(current_sender());
           if (i < 0 || slots_[i].reported || killing_) return;
-          slots_[i].handover = handover;
+          slots_[i].handover = std::make_shared<Handover>(std::move(handover));
           const auto& trials = spec().nodes[i].supervision_config.restart.half_open_trials;
           replace(static_cast<std::size_t>(i), StandIn::none, trials);
         },
@@ -134,6 +144,7 @@ class supervisor_actor : public caf::event_based_actor {
     HandoverPtr handover;               // left by the last instance, for the next
     caf::strong_actor_ptr handed_over;  // that instance: its down message is expected
     bool backing_off = false;
+    bool spawning = false;  // a replacement is being created (on a host)
     bool reported = false;
     std::int64_t failed_at = 0;
     NodeReport report;
@@ -149,33 +160,17 @@ class supervisor_actor : public caf::event_based_actor {
     return -1;
   }
 
-  std::shared_ptr<NodeActorSetup> make_setup(std::size_t i, std::unique_ptr<Node> node,
-                                             StandIn mode, std::uint32_t report_successes) {
-    const NodeSpec& n = spec().nodes[i];
-    auto s = std::make_shared<NodeActorSetup>();
-    s->pipeline = spec().name;
-    s->node_id = n.id;
-    s->type = n.type;
-    s->node = std::move(node);
-    s->stand_in = mode;
-    s->supervision = n.supervision_config;
-    s->supervisor = caf::actor_cast<caf::actor>(this);
-    s->dead_letters = dead_letters_;
-    s->resume = slots_[i].handover;
-    s->report_successes = report_successes;
-    s->backpressure_high = spec().config.backpressure_high;
-    s->backpressure_low = spec().config.backpressure_low;
-    s->memory = memory_;
-    for (const auto* c : spec().inputs_of(n.id))
-      s->input_capacities.push_back(static_cast<std::uint32_t>(c->capacity));
-    for (const auto* c : spec().outputs_of(n.id)) {
+  std::vector<OutputLink> output_links(std::size_t i) const {
+    std::vector<OutputLink> links;
+    for (const auto* c : spec().outputs_of(spec().nodes[i].id)) {
       auto to = static_cast<std::size_t>(spec().index_of(c->to));
-      s->outputs.push_back(OutputLink{slots_[to].actor, c->to, port_of(spec(), *c),
-                                      static_cast<std::uint32_t>(c->capacity)});
+      links.push_back(OutputLink{slots_[to].actor, c->to, port_of(spec(), *c),
+                                 static_cast<std::uint32_t>(c->capacity)});
     }
-    if (s->input_capacities.empty()) s->max_frames = setup_->max_frames;
-    return s;
+    return links;
   }
+
+  bool distributed() const { return !setup_->hosts.empty(); }
 
   std::unique_ptr<Node> make_node(std::size_t i) {
     const NodeSpec& n = spec().nodes[i];
@@ -184,17 +179,113 @@ class supervisor_actor : public caf::event_based_actor {
     return type->make(n.config, ctx);
   }
 
-  void start() {
+  using Spawned = std::function<void(caf::actor)>;
+  using SpawnFailed = std::function<void(const std::string&)>;
+
+  // Creates an instance of node i (or a stand-in) wired to the current
+  // instances of its consumers: here, or on its host. Stand-ins always run
+  // here: they only count, and must work when the host is gone.
+  void spawn_node(std::size_t i, std::unique_ptr<Node> node, StandIn mode,
+                  std::uint32_t report_successes, Spawned done, SpawnFailed failed) {
+    if (!distributed() || mode != StandIn::none) {
+      auto s = std::make_shared<NodeActorSetup>();
+      describe_node(spec(), i, *s);
+      s->node = std::move(node);
+      s->stand_in = mode;
+      s->supervisor = caf::actor_cast<caf::actor>(this);
+      s->dead_letters = dead_letters_;
+      s->resume = slots_[i].handover;
+      s->report_successes = report_successes;
+      s->memory = memory_;
+      s->outputs = output_links(i);
+      if (s->input_capacities.empty()) s->max_frames = setup_->max_frames;
+      done(spawn_node_actor(system(), std::move(s)));
+      return;
+    }
+    auto host = host_for(i);
+    if (!host) {
+      failed("no cluster member is up to run it");
+      return;
+    }
+    NodeSpawn ask;
+    ask.pipeline_text = setup_->spec_text;
+    ask.file = spec().file;
+    ask.node_id = spec().nodes[i].id;
+    ask.outputs = output_links(i);
+    ask.max_frames = setup_->max_frames;
+    ask.supervisor = caf::actor_cast<caf::actor>(this);
+    ask.dead_letters = dead_letters_;
+    if (slots_[i].handover) ask.resume.push_back(*slots_[i].handover);
+    ask.report_successes = report_successes;
+    const std::size_t h = *host;
+    request(setup_->hosts[h].host, kSpawnTimeout, spawn_atom::value, std::move(ask))
+        .then([done](caf::actor& node) { done(std::move(node)); },
+              [this, h, failed](caf::error& err) {
+                failed("on member \"" + setup_->hosts[h].name + "\": " + system().render(err));
+              });
+  }
+
+  // The host node i runs on: its own while it lives; else, unless the node
+  // is pinned, the live host with the fewest of this pipeline's nodes.
+  // A pinned node ("on") is placed again too: losing the member must not
+  // end the stream; a node that cannot run elsewhere (a device that only
+  // that machine has) fails to be created there, and its supervision applies.
+  std::optional<std::size_t> host_for(std::size_t i) {
+    if (host_alive_[placement_[i]]) return placement_[i];
+    std::optional<std::size_t> best;
+    std::vector<std::size_t> load(setup_->hosts.size(), 0);
+    for (std::size_t k = 0; k < placement_.size(); ++k) ++load[placement_[k]];
+    for (std::size_t h = 0; h < setup_->hosts.size(); ++h)
+      if (host_alive_[h] && (!best || load[h] < load[*best])) best = h;
+    if (best) placement_[i] = *best;
+    return best;
+  }
+
+  // Spawns every node, consumers before producers, then starts the sources.
+  caf::result<std::string> start() {
     dead_letters_ = spawn_dead_letter_actor(system(), setup_->dead_letter_path);
     if (setup_->monitor)
       send(setup_->monitor, register_atom::value, spec().name, caf::actor_cast<caf::actor>(this));
-    for (std::size_t i : sinks_first_order(spec())) {
-      slots_[i].actor =
-          spawn_node_actor(system(), make_setup(i, std::move(setup_->nodes[i]), StandIn::none, 0));
-      monitor(slots_[i].actor);
+    for (const auto& h : setup_->hosts) monitor(h.host);
+    start_promise_ = make_response_promise();
+    auto order = std::make_shared<std::vector<std::size_t>>(sinks_first_order(spec()));
+    spawn_in_order(order, 0);
+    return start_promise_;
+  }
+
+  void spawn_in_order(std::shared_ptr<std::vector<std::size_t>> order, std::size_t k) {
+    if (k == order->size()) {
+      for (std::size_t i = 0; i < slots_.size(); ++i)
+        if (is_source(i)) send(slots_[i].actor, start_atom::value);
+      start_promise_.deliver(std::string());
+      return;
     }
-    for (std::size_t i = 0; i < slots_.size(); ++i)
-      if (is_source(i)) send(slots_[i].actor, start_atom::value);
+    const std::size_t i = (*order)[k];
+    std::unique_ptr<Node> node = distributed() ? nullptr : std::move(setup_->nodes[i]);
+    spawn_node(
+        i, std::move(node), StandIn::none, 0,
+        [this, order, k, i](caf::actor actor) {
+          slots_[i].actor = std::move(actor);
+          monitor(slots_[i].actor);
+          spawn_in_order(order, k + 1);
+        },
+        [this](const std::string& why) { abandon_start(why); });
+  }
+
+  // A node could not be created: nothing runs, and the runner learns why.
+  void abandon_start(const std::string& why) {
+    state_ = "failed";
+    error_ = why;
+    spdlog::error("pipeline \"{}\" cannot start: {}", spec().name, why);
+    for (auto& slot : slots_)
+      if (slot.actor) send(slot.actor, shutdown_atom::value);
+    start_promise_.deliver(why);
+    auto result = std::make_shared<SupervisionResult>();
+    result->state = state_;
+    result->error = error_;
+    send(dead_letters_, shutdown_atom::value);
+    send(setup_->runner, result_atom::value, SupervisionResultPtr(result));
+    quit();
   }
 
   void stop() {
@@ -210,7 +301,7 @@ class supervisor_actor : public caf::event_based_actor {
     for (std::size_t i = 0; i < slots_.size(); ++i) {
       Slot& slot = slots_[i];
       if (slot.reported) continue;
-      if (slot.backing_off)
+      if (slot.backing_off || slot.spawning)
         report_from_handover(i);
       else
         send<caf::message_priority::high>(slot.actor, kill_atom::value);
@@ -224,6 +315,13 @@ class supervisor_actor : public caf::event_based_actor {
   NodeReport handover_report(std::size_t i) const {
     const Slot& slot = slots_[i];
     NodeReport report;
+    if (!slot.handover) {
+      report.snapshot.pipeline = spec().name;
+      report.snapshot.node = spec().nodes[i].id;
+      report.snapshot.type = spec().nodes[i].type;
+      report.snapshot.state = "starting";
+      return report;
+    }
     report.snapshot = make_snapshot(slot.handover->metrics);
     report.snapshot.pipeline = spec().name;
     report.snapshot.node = spec().nodes[i].id;
@@ -300,22 +398,45 @@ class supervisor_actor : public caf::event_based_actor {
   void replace(std::size_t i, StandIn mode, std::uint32_t report_successes = 0) {
     Slot& slot = slots_[i];
     std::unique_ptr<Node> node;
-    if (mode == StandIn::none) {
+    if (mode == StandIn::none && !distributed()) {
       try {
         node = make_node(i);
       } catch (const std::exception& e) {
-        // A node that cannot even be created will not get better by retrying.
-        slot.strategy.on_failure(now_ns(), e.what());
-        escalate(i, std::string("cannot be created: ") + e.what());
+        cannot_create(i, e.what());
         return;
       }
     }
-    caf::actor old = slot.actor;
-    caf::actor fresh =
-        spawn_node_actor(system(), make_setup(i, std::move(node), mode, report_successes));
-    monitor(fresh);
-    slot.actor = fresh;
     slot.backing_off = false;
+    slot.spawning = true;
+    spawn_node(
+        i, std::move(node), mode, report_successes,
+        [this, i, mode](caf::actor fresh) { wire_in(i, std::move(fresh), mode); },
+        [this, i](const std::string& why) {
+          slots_[i].spawning = false;
+          if (!killing_ && !slots_[i].reported) cannot_create(i, why);
+        });
+  }
+
+  // A replacement that cannot be created (yet: an audio server that is not
+  // back) is one more failure under the node's restart strategy: tried
+  // again after its delay, until the intensity limit gives up for good.
+  void cannot_create(std::size_t i, const std::string& why) {
+    const Slot& slot = slots_[i];
+    auto handover = std::make_shared<Handover>(slot.handover ? *slot.handover : Handover{});
+    handover->error = "cannot be created: " + why;
+    on_failure(i, handover);
+  }
+
+  void wire_in(std::size_t i, caf::actor fresh, StandIn mode) {
+    Slot& slot = slots_[i];
+    slot.spawning = false;
+    monitor(fresh);
+    if (slot.reported) {  // a forced stop came first
+      send(fresh, shutdown_atom::value);
+      return;
+    }
+    caf::actor old = slot.actor;
+    slot.actor = fresh;
     const NodeSpec& n = spec().nodes[i];
     auto inputs = spec().inputs_of(n.id);
     for (std::size_t port = 0; port < inputs.size(); ++port) {
@@ -332,6 +453,7 @@ class supervisor_actor : public caf::event_based_actor {
     }
     send(fresh, start_atom::value);
     if (stopping_ && is_source(i)) send<caf::message_priority::high>(fresh, stop_atom::value);
+    if (killing_) send<caf::message_priority::high>(fresh, kill_atom::value);
     if (mode == StandIn::none) {
       slot.strategy.on_restarted(now_ns());
       restart_latency_.record(now_ns() - slot.failed_at);
@@ -339,16 +461,105 @@ class supervisor_actor : public caf::event_based_actor {
   }
 
   void on_down(const caf::down_msg& down) {
+    for (std::size_t h = 0; h < setup_->hosts.size(); ++h) {
+      if (setup_->hosts[h].host.address() != down.source || !host_alive_[h]) continue;
+      host_alive_[h] = false;
+      spdlog::warn("pipeline \"{}\": member \"{}\" is down ({})", spec().name,
+                   setup_->hosts[h].name, caf::to_string(down.reason));
+      return;
+    }
     auto source = caf::actor_cast<caf::strong_actor_ptr>(down.source);
     int i = slot_of(source);
     if (i < 0 || slots_[i].reported || !down.reason || slots_[i].handed_over == source) return;
-    // Node errors are caught inside the actor and handed over; an actor
-    // that dies without a word is a defect. Supervise it all the same, with
-    // nothing to hand over (its producers re-send what they still hold).
-    auto handover = std::make_shared<Handover>();
-    handover->error = "actor died: " + caf::to_string(down.reason);
-    spdlog::error("node \"{}\": {}", spec().nodes[i].id, handover->error);
-    on_failure(static_cast<std::size_t>(i), handover);
+    // Node errors are caught inside the actor and handed over. An actor
+    // that dies without a word (its process was lost, or a defect) leaves
+    // nothing: its neighbours tell what it had consumed and delivered.
+    const bool lost_member = down.reason == caf::exit_reason::remote_link_unreachable;
+    if (lost_member && distributed()) host_alive_[placement_[i]] = false;
+    std::string why = lost_member ? "its member was lost (" + caf::to_string(down.reason) + ")"
+                                  : "actor died: " + caf::to_string(down.reason);
+    spdlog::error("node \"{}\": {}", spec().nodes[i].id, why);
+    slots_[i].handed_over = source;
+    recover_lost(static_cast<std::size_t>(i), why,
+                 lost_member ? DropReason::member_down : DropReason::node_failed);
+  }
+
+  // Rebuilds the handover of an instance that left none, from its
+  // neighbours: each producer's acknowledged count is what it consumed (at
+  // least), each consumer's received count is what it delivered. What it
+  // consumed beyond what it delivered is counted as lost with `reason`.
+  // Producers re-send what it had not consumed; the replacement continues
+  // each edge's numbering. Exact for nodes that emit one frame per input
+  // set, as every built-in processing node does.
+  void recover_lost(std::size_t i, const std::string& why, DropReason reason) {
+    struct Gather {
+      Handover handover;
+      std::size_t pending = 1;
+    };
+    auto g = std::make_shared<Gather>();
+    const NodeSpec& n = spec().nodes[i];
+    auto inputs = spec().inputs_of(n.id);
+    auto outputs = spec().outputs_of(n.id);
+    g->handover.error = why;
+    g->handover.consumed.assign(inputs.size(), 0);
+    g->handover.outputs.resize(outputs.size());
+    auto arrived = [this, g, i, reason] {
+      if (--g->pending > 0) return;
+      Handover& h = g->handover;
+      // Consumers have what it delivered: the inputs behind those frames
+      // were consumed, even if the credits for them never left (they go in
+      // batches). Every edge resumes after what its slowest consumer has;
+      // a faster one drops the repeats by their index.
+      if (!h.outputs.empty()) {
+        std::uint64_t delivered = h.outputs.front().sent;
+        for (const auto& o : h.outputs) delivered = std::min(delivered, o.sent);
+        for (auto& o : h.outputs) o.sent = o.acked = delivered;
+        for (auto& c : h.consumed) c = std::max(c, delivered);
+      }
+      std::uint64_t sets = 0;
+      for (auto c : h.consumed) {
+        h.metrics.frames_in += c;
+        sets = std::max(sets, c);
+      }
+      if (!h.outputs.empty()) {
+        h.metrics.frames_out = h.outputs.front().sent;
+        if (sets > h.metrics.frames_out) h.metrics.drop(reason, sets - h.metrics.frames_out);
+      }
+      if (!slots_[i].reported) on_failure(i, std::make_shared<Handover>(std::move(h)));
+    };
+    for (std::size_t port = 0; port < inputs.size(); ++port) {
+      auto from = static_cast<std::size_t>(spec().index_of(inputs[port]->from));
+      ++g->pending;
+      ask_report(from, [g, arrived, port, id = n.id](const NodeReport& r) {
+        for (const auto& e : r.edges)
+          if (e.to == id && e.port == port) g->handover.consumed[port] = e.frames - e.occupancy;
+        arrived();
+      });
+    }
+    for (std::size_t k = 0; k < outputs.size(); ++k) {
+      auto to = static_cast<std::size_t>(spec().index_of(outputs[k]->to));
+      const std::uint32_t port = port_of(spec(), *outputs[k]);
+      ++g->pending;
+      ask_report(to, [g, arrived, k, port](const NodeReport& r) {
+        if (port < r.received.size()) {
+          g->handover.outputs[k].sent = r.received[port];
+          g->handover.outputs[k].acked = r.received[port];
+        }
+        arrived();
+      });
+    }
+    arrived();
+  }
+
+  // Node j's report: final if it has one, else asked (nothing if it does
+  // not answer in time, e.g. it was lost too).
+  void ask_report(std::size_t j, std::function<void(const NodeReport&)> then) {
+    if (slots_[j].reported) {
+      then(slots_[j].report);
+      return;
+    }
+    request(slots_[j].actor, std::chrono::seconds(1), snapshot_atom::value)
+        .then([then](NodeReport& r) { then(r); }, [then](caf::error&) { then(NodeReport{}); });
   }
 
   void on_report(NodeReport report) {
@@ -394,6 +605,7 @@ class supervisor_actor : public caf::event_based_actor {
       for (std::size_t i = 0; i < gather->rows.size(); ++i) {
         NodeReport& r = gather->rows[i];
         if (!slots_[i].reported) annotate(r, slots_[i]);
+        if (distributed()) r.snapshot.process = setup_->hosts[placement_[i]].name;
         s.nodes.push_back(std::move(r.snapshot));
         for (auto& e : r.edges) s.edges.push_back(std::move(e));
       }
@@ -435,6 +647,9 @@ class supervisor_actor : public caf::event_based_actor {
       result->received.push_back(slot.report.received);
       for (auto& e : slot.report.edges) result->edges.push_back(e);
     }
+    if (distributed())
+      for (std::size_t i = 0; i < slots_.size(); ++i)
+        result->nodes[i].process = setup_->hosts[placement_[i]].name;
     result->state = state_;
     result->error = error_;
     result->restart_latency = restart_latency_;
@@ -457,6 +672,9 @@ class supervisor_actor : public caf::event_based_actor {
   std::shared_ptr<SupervisorSetup> setup_;
   std::shared_ptr<MemoryBudget> memory_;
   std::vector<Slot> slots_;
+  std::vector<bool> host_alive_;
+  std::vector<std::size_t> placement_;  // host per node, as it is now
+  caf::response_promise start_promise_;
   caf::actor dead_letters_;
   std::size_t reported_ = 0;
   bool stopping_ = false;

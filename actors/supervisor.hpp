@@ -24,6 +24,11 @@
 
 namespace streamlab {
 
+struct PlacedHost {
+  std::string name;  // the member it belongs to
+  caf::actor host;
+};
+
 struct SupervisorSetup {
   PipelineSpec spec;
   const NodeRegistry* registry = nullptr;
@@ -34,6 +39,13 @@ struct SupervisorSetup {
   std::string dead_letter_path;
   caf::actor runner;   // receives (result_atom, SupervisionResultPtr)
   caf::actor monitor;  // the process monitor to register with; may be null
+  // Where the nodes run. Empty: all in this process, spawned by the
+  // supervisor from `nodes`. Otherwise node i is spawned by
+  // hosts[placement[i]] (node_host.hpp) from `spec_text`, and a node whose
+  // host is lost is placed again on a live one unless it is pinned ("on").
+  std::vector<PlacedHost> hosts;
+  std::vector<std::size_t> placement;
+  std::string spec_text;
 };
 
 struct SupervisionResult {
@@ -48,7 +60,8 @@ struct SupervisionResult {
 };
 using SupervisionResultPtr = std::shared_ptr<const SupervisionResult>;
 
-// Handles (start), (stop) and (kill) from the runner, and (snapshot) ->
+// Handles (start) -> std::string (empty once every node runs, else why
+// nothing runs), (stop) and (kill) from the runner, and (snapshot) ->
 // MetricsSnapshot of this pipeline (from the monitor).
 caf::actor spawn_supervisor(caf::actor_system& system, std::shared_ptr<SupervisorSetup> setup);
 

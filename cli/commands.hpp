@@ -22,5 +22,11 @@ void add_validate_command(CLI::App& app, Action& action);
 void add_nodes_command(CLI::App& app, Action& action);
 void add_dlq_command(CLI::App& app, Action& action);
 void add_monitor_command(CLI::App& app, Action& action);
+void add_node_command(CLI::App& app, Action& action);
+void add_capture_command(CLI::App& app, Action& action);
+void add_deploy_command(CLI::App& app, Action& action);
+void add_pipelines_command(CLI::App& app, Action& action);
+void add_stop_command(CLI::App& app, Action& action);
+void add_devices_command(CLI::App& app, Action& action);
 
 }  // namespace streamlab::cli

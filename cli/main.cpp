@@ -23,6 +23,12 @@ int main(int argc, char** argv) {
   add_nodes_command(app, action);
   add_dlq_command(app, action);
   add_monitor_command(app, action);
+  add_node_command(app, action);
+  add_capture_command(app, action);
+  add_deploy_command(app, action);
+  add_pipelines_command(app, action);
+  add_stop_command(app, action);
+  add_devices_command(app, action);
 
   try {
     app.parse(argc, argv);

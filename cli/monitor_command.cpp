@@ -61,6 +61,18 @@ nlohmann::json snapshot_json(const MetricsSnapshot& s) {
   for (const auto& p : s.pipelines)
     pipelines.push_back({{"name", p.name}, {"state", p.state}, {"reason", p.reason}});
   doc["pipelines"] = std::move(pipelines);
+  if (!s.members.empty()) {
+    auto members = nlohmann::json::array();
+    for (const auto& m : s.members)
+      members.push_back({{"name", m.name},
+                         {"address", m.address},
+                         {"state", m.state},
+                         {"reason", m.reason},
+                         {"rss_bytes", m.figures.rss_bytes},
+                         {"cpu_seconds", m.figures.cpu_seconds},
+                         {"threads", m.figures.threads}});
+    doc["members"] = std::move(members);
+  }
   doc["process"] = {
       {"name", s.process},
       {"time_ns", s.time_ns},

@@ -37,11 +37,30 @@ std::string clock_time(std::int64_t time_ns) {
   return os.str();
 }
 
-void print_process_line(std::ostream& os, const MetricsSnapshot& s) {
-  os << "process \"" << s.process << "\" at " << clock_time(s.time_ns) << ": rss " << std::fixed
-     << std::setprecision(1) << s.figures.rss_bytes / (1024.0 * 1024.0) << " MiB, cpu "
-     << std::setprecision(2) << s.figures.cpu_seconds << " s, " << s.figures.threads
-     << " threads; buffer pool " << s.pool.hits << " hits, " << s.pool.misses << " misses\n";
+void print_figures(std::ostream& os, const ProcessFigures& f, const PoolStats& pool) {
+  os << "rss " << std::fixed << std::setprecision(1) << f.rss_bytes / (1024.0 * 1024.0)
+     << " MiB, cpu " << std::setprecision(2) << f.cpu_seconds << " s, " << f.threads
+     << " threads; buffer pool " << pool.hits << " hits, " << pool.misses << " misses\n";
+}
+
+// One line for a single process; one per member for a cluster, the lost
+// ones included.
+void print_process_lines(std::ostream& os, const MetricsSnapshot& s) {
+  if (s.members.empty()) {
+    os << "process \"" << s.process << "\" at " << clock_time(s.time_ns) << ": ";
+    print_figures(os, s.figures, s.pool);
+    return;
+  }
+  os << "cluster as member \"" << s.process << "\" sees it at " << clock_time(s.time_ns) << '\n';
+  for (const auto& m : s.members) {
+    os << "member \"" << m.name << "\" " << m.address << " " << m.state;
+    if (m.state == "up") {
+      os << ": ";
+      print_figures(os, m.figures, m.pool);
+    } else {
+      os << (m.reason.empty() ? "" : ": " + m.reason) << '\n';
+    }
+  }
 }
 
 // Finished nodes, and peers from before the shares existed, report zeros.
@@ -87,7 +106,7 @@ std::vector<NodeRef> find_bottlenecks(const MetricsSnapshot& snapshot) {
 
 void print_monitor_table(std::ostream& os, const MetricsSnapshot& now,
                          const MetricsSnapshot* before) {
-  print_process_line(os, now);
+  print_process_lines(os, now);
   if (now.pipelines.empty()) {
     os << "no pipelines\n";
     return;
@@ -122,7 +141,9 @@ void print_monitor_table(std::ostream& os, const MetricsSnapshot& now,
       capacity = std::max<std::uint64_t>(capacity, e.capacity);
       backpressured = backpressured || is_backpressured(e);
     }
-    rows.push_back({n.pipeline, n.node, n.state, std::to_string(n.frames_in),
+    // In a cluster, where each node runs.
+    const std::string node = now.members.empty() ? n.node : n.node + "@" + n.process;
+    rows.push_back({n.pipeline, node, n.state, std::to_string(n.frames_in),
                     rate(n.frames_in, old ? &old->frames_in : nullptr, seconds),
                     std::to_string(n.frames_out),
                     rate(n.frames_out, old ? &old->frames_out : nullptr, seconds),

@@ -47,7 +47,7 @@ constexpr std::chrono::seconds kHttpSnapshotTimeout{2};
 // What a run serves while it lasts. Members go in reverse order: the HTTP
 // endpoints, which query the monitor, before the monitor is unpublished.
 struct Servers {
-  std::shared_ptr<PublishedMonitor> monitor;
+  std::shared_ptr<Published> monitor;
   std::unique_ptr<HttpEndpoints> http;
 };
 
@@ -61,7 +61,8 @@ void add_servers(const RunArgs& args, RunOptions& options) {
                                            const caf::actor& monitor) -> std::shared_ptr<void> {
     auto servers = std::make_shared<Servers>();
     if (monitor_at) {
-      servers->monitor = publish_monitor(system, monitor, monitor_at->host, monitor_at->port);
+      servers->monitor =
+          publish_actor(system, monitor, monitor_at->host, monitor_at->port, "monitor");
       spdlog::info("monitor listening on {}",
                    to_string({monitor_at->host, servers->monitor->port()}));
     }

@@ -119,6 +119,28 @@ void set_count(prometheus::Family<prometheus::Counter>& family, const prometheus
   family.Add(labels).Increment(static_cast<double>(value));
 }
 
+// What a node type reports of its own (an audio device's xruns, clock
+// drift, ...): one gauge family with the figure's name as a label. Names are
+// fixed per node type, so the label set stays bounded. Registered only when
+// some node has figures, so a scrape without them is unchanged.
+void add_node_figures(Exposition& out, const MetricsSnapshot& snapshot) {
+  const bool any = std::any_of(snapshot.nodes.begin(), snapshot.nodes.end(),
+                               [](const NodeSnapshot& n) { return !n.figures.empty(); });
+  if (!any) return;
+  auto& figure = out.gauge("streamlab_node_figure",
+                           "A figure particular to the node's type, by name (see the README).");
+  for (const auto& node : snapshot.nodes) {
+    for (const auto& f : node.figures) {
+      figure
+          .Add(labels({{"process", snapshot.process},
+                       {"pipeline", node.pipeline},
+                       {"node", node.node},
+                       {"name", f.name}}))
+          .Set(f.value);
+    }
+  }
+}
+
 void add_nodes(Exposition& out, const MetricsSnapshot& snapshot) {
   auto& frames_in =
       out.counter("streamlab_node_frames_in_total", "Frames a node has consumed from its inputs.");
@@ -195,6 +217,7 @@ void add_nodes(Exposition& out, const MetricsSnapshot& snapshot) {
     queue_max.Add(id).Set(static_cast<double>(node.queue_max_occupancy));
     add_state_set(state, id, kNodeStates, node.state);
   }
+  add_node_figures(out, snapshot);
 }
 
 void add_edges(Exposition& out, const MetricsSnapshot& snapshot) {

@@ -29,6 +29,13 @@ class LatencyHistogram {
   // 0 when empty.
   std::int64_t percentile_ns(double percent) const;
 
+  // Serialization (CAF's inspect, in the actors layer) sees every field;
+  // a histogram crosses processes with a failed node's handover.
+  template <class Inspector>
+  friend typename Inspector::result_type inspect(Inspector& f, LatencyHistogram& x) {
+    return f(x.buckets_, x.count_, x.max_, x.min_);
+  }
+
  private:
   static int bucket_of(std::int64_t ns);
   static std::int64_t upper_edge(int bucket);

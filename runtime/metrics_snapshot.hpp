@@ -24,6 +24,16 @@ struct ProcessFigures {
   std::uint32_t threads = 0;
 };
 
+// A cluster member as the member that answered a query sees it.
+struct MemberStatus {
+  std::string name;
+  std::string address;  // HOST:PORT it listens on
+  std::string state;    // up, down
+  std::string reason;   // why down (or why its figures are missing)
+  ProcessFigures figures;
+  PoolStats pool;
+};
+
 struct MetricsSnapshot {
   std::string process;       // name of this process (a cluster member's name; "local" otherwise)
   std::int64_t time_ns = 0;  // wall clock when taken
@@ -32,6 +42,7 @@ struct MetricsSnapshot {
   std::vector<EdgeSnapshot> edges;
   PoolStats pool;
   ProcessFigures figures;
+  std::vector<MemberStatus> members;  // cluster-wide answers only: every member, up or down
 };
 
 }  // namespace streamlab

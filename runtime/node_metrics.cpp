@@ -8,6 +8,8 @@ const char* to_string(DropReason reason) {
   switch (reason) {
     case DropReason::node_failed:
       return "node_failed";
+    case DropReason::member_down:
+      return "member_down";
     case DropReason::overflow:
       return "overflow";
     case DropReason::shutdown:
@@ -95,6 +97,12 @@ nlohmann::json snapshot_to_json(const std::vector<NodeSnapshot>& rows,
           {"idle", r.idle_ms_per_s}}},
     };
     if (!r.last_error.empty()) row["last_error"] = r.last_error;
+    if (!r.process.empty()) row["process"] = r.process;
+    if (!r.figures.empty()) {
+      nlohmann::json figures = nlohmann::json::object();
+      for (const auto& f : r.figures) figures[f.name] = f.value;
+      row["figures"] = std::move(figures);
+    }
     nodes.push_back(std::move(row));
   }
   auto edge_rows = nlohmann::json::array();

@@ -19,6 +19,7 @@ enum class DropReason : std::uint8_t {
   node_failed,  // sent to a node that failed for good (past its restart limits)
   overflow,     // a live source found its output full
   shutdown,     // still queued when a forced stop ended the run
+  member_down,  // held by a cluster member that was lost
   count_
 };
 constexpr std::size_t kDropReasonCount = static_cast<std::size_t>(DropReason::count_);
@@ -46,6 +47,15 @@ struct NodeMetrics {
   std::uint64_t dropped_total() const;
 };
 
+// A figure particular to a node type (an audio device's callback period,
+// xruns, clock drift, ...), read from the node when a snapshot is taken.
+// Each node type reports a fixed set of names, so they stay a bounded label
+// set in /metrics.
+struct NamedFigure {
+  std::string name;
+  double value = 0;
+};
+
 // One row of a snapshot: what `--metrics-json` writes and the table shows.
 struct NodeSnapshot {
   std::string pipeline;
@@ -67,6 +77,8 @@ struct NodeSnapshot {
   std::uint64_t queue_capacity = 0;       // frames the input edges may hold
   std::uint64_t queue_max_occupancy = 0;  // most frames ever held at once
   std::string last_error;
+  std::string process;  // where the node runs (a cluster member's name; "local" otherwise)
+  std::vector<NamedFigure> figures;  // the node type's own figures (Node::figures)
 };
 
 // One edge as counted by its producer.

@@ -253,7 +253,7 @@ TEST_CASE("drop reasons are all present even when nothing was dropped") {
     reasons.insert(sample.labels.at("reason"));
     CHECK(sample.value == 0);
   }
-  CHECK(reasons == std::set<std::string>{"node_failed", "overflow", "shutdown"});
+  CHECK(reasons == std::set<std::string>{"member_down", "node_failed", "overflow", "shutdown"});
 }
 
 TEST_CASE("states are state sets: 1 for the current state, 0 for the others") {
@@ -376,4 +376,41 @@ TEST_CASE("label values that are not UTF-8 are repaired rather than breaking the
 TEST_CASE("the same snapshot always gives the same text") {
   const auto snapshot = rich_snapshot();
   CHECK(to_prometheus_text(snapshot) == to_prometheus_text(snapshot));
+}
+
+TEST_CASE("a node type's own figures are one gauge family, labelled by figure name") {
+  MetricsSnapshot snapshot = streamlab::test::rich_snapshot();
+  NodeSnapshot capture;
+  capture.pipeline = "capture";
+  capture.node = "mic";
+  capture.type = "audio_capture";
+  capture.state = "running";
+  capture.figures = {{"xruns", 3}, {"clock_drift_ppm", -12.5}, {"callback_period_p99_us", 5400}};
+  snapshot.nodes.push_back(capture);
+
+  const std::string text = to_prometheus_text(snapshot);
+  const auto result = promtool_check_metrics(text);
+  INFO(result.output);
+  CHECK(result.exit_status == 0);
+  CHECK(result.output.empty());
+
+  const auto families = parse(text);
+  const auto& family = families.at("streamlab_node_figure");
+  CHECK(family.type == "gauge");
+  CHECK(family.samples.size() == 3);  // only the node that has figures
+  auto id = node_labels("capture", "mic");
+  id["name"] = "clock_drift_ppm";
+  CHECK(find(families, "streamlab_node_figure", id).value == -12.5);
+  id["name"] = "xruns";
+  CHECK(find(families, "streamlab_node_figure", id).value == 3);
+  for (const auto& sample : family.samples) {
+    std::set<std::string> labels;
+    for (const auto& [label, value] : sample.labels) labels.insert(label);
+    CHECK(labels == std::set<std::string>{"process", "pipeline", "node", "name"});
+  }
+
+  // Without figures anywhere the family is not there at all.
+  CHECK(
+      parse(to_prometheus_text(streamlab::test::rich_snapshot())).count("streamlab_node_figure") ==
+      0);
 }

@@ -152,15 +152,16 @@ TEST_CASE("nodes lists every type with its fields", "[integration]") {
   ScratchDir dir;
   Outcome o = run_in(dir, "nodes");
   REQUIRE(o.status == 0);
-  for (const char* type : {"sine", "gain", "mix", "wav_source", "wav_sink", "null_sink", "print",
-                           "fault", "dead_letter_source", "constant"})
+  for (const char* type :
+       {"sine", "gain", "mix", "wav_source", "wav_sink", "null_sink", "print", "fault",
+        "dead_letter_source", "constant", "audio_capture", "audio_playback"})
     CHECK_THAT(o.out, Catch::Contains(std::string(type) + " ("));
   CHECK_THAT(o.out, Catch::Contains("frequency") && Catch::Contains("fail_every"));
 
   Outcome j = run_in(dir, "nodes --json");
   REQUIRE(j.status == 0);
   auto listing = nlohmann::json::parse(j.out);
-  CHECK(listing.size() == 10);
+  CHECK(listing.size() == 12);
 }
 
 TEST_CASE("every subcommand has --help, and bad options are refused", "[integration]") {

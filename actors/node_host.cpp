@@ -1,0 +1,101 @@
+#include "actors/node_host.hpp"
+
+#include <map>
+#include <memory>
+
+#include <spdlog/spdlog.h>
+#include <caf/all.hpp>
+
+#include "runtime/pipeline_spec.hpp"
+
+namespace streamlab {
+
+namespace {
+
+struct HostedPipeline {
+  std::shared_ptr<MemoryBudget> memory;  // this process's share of the edges
+  std::uint32_t nodes = 0;
+};
+
+struct HostState {
+  const NodeRegistry* registry = nullptr;
+  BufferPool* pool = nullptr;
+  std::map<std::string, HostedPipeline> pipelines;
+  std::map<caf::actor_addr, std::string> pipeline_of;  // live node actor -> its pipeline
+};
+
+caf::error spawn_error(const NodeSpawn& request, const std::string& why) {
+  return caf::make_error(caf::sec::runtime_error,
+                         request.file + ": node \"" + request.node_id + "\": " + why);
+}
+
+caf::behavior node_host(caf::stateful_actor<HostState>* self, const NodeRegistry* registry,
+                        BufferPool* pool) {
+  self->state.registry = registry;
+  self->state.pool = pool;
+  self->set_down_handler([self](caf::down_msg& down) {
+    auto& st = self->state;
+    auto it = st.pipeline_of.find(down.source);
+    if (it == st.pipeline_of.end()) return;
+    auto p = st.pipelines.find(it->second);
+    if (p != st.pipelines.end() && --p->second.nodes == 0) st.pipelines.erase(p);
+    st.pipeline_of.erase(it);
+  });
+  return {
+      [self](spawn_atom, NodeSpawn& request) -> caf::result<caf::actor> {
+        auto& st = self->state;
+        ParseResult parsed =
+            parse_pipeline(request.pipeline_text, request.file, st.registry->schemas());
+        if (!parsed.spec) {
+          std::string why = "the pipeline does not validate here:";
+          for (const auto& p : parsed.problems) why += " " + p.to_string() + ";";
+          return spawn_error(request, why);
+        }
+        const PipelineSpec& spec = *parsed.spec;
+        const int index = spec.index_of(request.node_id);
+        if (index < 0) return spawn_error(request, "no such node in the pipeline");
+        auto setup = std::make_shared<NodeActorSetup>();
+        describe_node(spec, static_cast<std::size_t>(index), *setup);
+        setup->stand_in = static_cast<StandIn>(request.stand_in);
+        if (setup->stand_in == StandIn::none) {
+          const NodeSpec& n = spec.nodes[static_cast<std::size_t>(index)];
+          try {
+            setup->node = st.registry->find(n.type)->make(n.config, NodeContext{n.id, st.pool});
+          } catch (const std::exception& e) {
+            return spawn_error(request, std::string("cannot be created: ") + e.what());
+          }
+        }
+        setup->outputs = std::move(request.outputs);
+        if (setup->input_capacities.empty()) setup->max_frames = request.max_frames;
+        setup->supervisor = request.supervisor;
+        setup->dead_letters = request.dead_letters;
+        if (!request.resume.empty())
+          setup->resume = std::make_shared<Handover>(std::move(request.resume.front()));
+        setup->report_successes = request.report_successes;
+        HostedPipeline& hosted = st.pipelines[spec.name];
+        if (!hosted.memory && spec.config.max_memory_bytes)
+          hosted.memory = std::make_shared<MemoryBudget>(spec.config.max_memory_bytes);
+        setup->memory = hosted.memory;
+        caf::actor node = spawn_node_actor(self->system(), std::move(setup));
+        ++hosted.nodes;
+        st.pipeline_of[node.address()] = spec.name;
+        self->monitor(node);
+        return node;
+      },
+      [self](status_atom) {
+        HostStatus s;
+        s.pipelines = static_cast<std::uint32_t>(self->state.pipelines.size());
+        s.nodes = static_cast<std::uint32_t>(self->state.pipeline_of.size());
+        return s;
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_node_host(caf::actor_system& system, const NodeRegistry& registry,
+                           BufferPool& pool) {
+  return system.spawn(node_host, &registry, &pool);
+}
+
+}  // namespace streamlab

@@ -1,0 +1,71 @@
+// streamlab pipelines --cluster HOST:PORT: every pipeline of a cluster,
+// with its state and where its nodes run.
+
+#include <iostream>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/address.hpp"
+#include "cli/commands.hpp"
+#include "cluster/cluster_client.hpp"
+
+namespace streamlab::cli {
+
+namespace {
+
+struct PipelinesArgs {
+  std::string cluster;
+  bool json = false;
+  double timeout_s = 5;
+};
+
+int pipelines(const PipelinesArgs& args) {
+  const Address at = parse_address(args.cluster, PortZero::refused);
+  ClusterClient cluster(at.host, at.port);
+  std::vector<PipelineRow> rows;
+  std::string error;
+  const auto timeout = std::chrono::milliseconds(static_cast<long>(args.timeout_s * 1000));
+  if (!cluster.pipelines(timeout, rows, error)) {
+    std::cerr << "error: " << error << '\n';
+    return kExitUnreachable;
+  }
+  if (args.json) {
+    auto doc = nlohmann::json::array();
+    for (const auto& r : rows)
+      doc.push_back({{"name", r.name},
+                     {"state", r.state},
+                     {"reason", r.reason},
+                     {"coordinator", r.coordinator},
+                     {"placement", r.placement}});
+    std::cout << doc.dump(2) << '\n';
+    return kExitOk;
+  }
+  if (rows.empty()) {
+    std::cout << "no pipelines\n";
+    return kExitOk;
+  }
+  for (const auto& r : rows) {
+    std::cout << r.name << "  " << r.state << "  via " << r.coordinator << "  " << r.placement;
+    if (!r.reason.empty()) std::cout << "  (" << r.reason << ")";
+    std::cout << '\n';
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_pipelines_command(CLI::App& app, Action& action) {
+  auto args = std::make_shared<PipelinesArgs>();
+  auto* cmd = app.add_subcommand("pipelines", "List a cluster's pipelines, with their states");
+  cmd->add_option("--cluster", args->cluster, "Any member of the cluster (HOST:PORT)")
+      ->required()
+      ->check(address_check(PortZero::refused));
+  cmd->add_flag("--json", args->json, "Print the list as JSON");
+  cmd->add_option("--timeout", args->timeout_s, "Give up after SECONDS")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->callback([&action, args] { action = [args] { return pipelines(*args); }; });
+}
+
+}  // namespace streamlab::cli
