@@ -17,5 +17,7 @@ NodeType null_sink_node_type();
 NodeType print_node_type();
 NodeType fault_node_type();
 NodeType dead_letter_source_node_type();
+NodeType audio_capture_node_type();
+NodeType audio_playback_node_type();
 
 }  // namespace streamlab

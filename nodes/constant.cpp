@@ -19,9 +19,13 @@ class ConstantNode final : public Node {
         value_(static_cast<float>(config.at("value").get<double>())),
         format_(config) {}
 
+  std::optional<LivePacing> live() const override { return format_.live(); }
+  std::optional<std::int64_t> next_due_ns() const override { return format_.due_ns(seq_); }
+
   Status generate(FrameList& out, bool& end_of_stream) override {
     end_of_stream = format_.ended(seq_);
     if (end_of_stream) return Status::ok();
+    if (!format_.ready(seq_)) return Status::ok();  // real-time: not due yet
     WritableBuffer buffer = pool_->acquire(format_.samples());
     std::fill(buffer.data(), buffer.data() + format_.samples(), value_);
     out.push_back(format_.frame(seq_++, std::move(buffer).freeze()));

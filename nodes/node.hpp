@@ -14,6 +14,7 @@
 #include "messages/buffer_pool.hpp"
 #include "messages/frame.hpp"
 #include "runtime/config_schema.hpp"
+#include "runtime/node_metrics.hpp"
 
 namespace streamlab {
 
@@ -61,7 +62,9 @@ struct NodeContext {
 enum class Overflow { drop_oldest, drop_newest };
 
 struct LivePacing {
-  std::int64_t poll_interval_ns = 0;  // how often the actor asks the node for new frames
+  // How often the actor asks the node for new frames; for a node that also
+  // says when its next frame is due (next_due_ns), the longest it waits.
+  std::int64_t poll_interval_ns = 0;
   Overflow overflow = Overflow::drop_oldest;
   std::size_t backlog = 4;  // frames held back while an edge is full, before dropping
 };
@@ -75,6 +78,15 @@ class Node {
   // A live source's generate() returns what is ready now, possibly nothing.
   virtual std::optional<LivePacing> live() const { return std::nullopt; }
 
+  // A live source that knows when its next frame will be ready (one paced
+  // by a clock) says so, on the steady clock in ns; its actor then wakes at
+  // that time, or after poll_interval_ns if that comes first. Empty when not
+  // known (a device: data comes when it comes), or when nothing more will come.
+  // Called after each generate() that returned nothing; must not allocate.
+  // The actor keeps one timer: a due time that moves earlier than the
+  // wake-up already set is only seen at that wake-up.
+  virtual std::optional<std::int64_t> next_due_ns() const { return std::nullopt; }
+
   // Sources (no inputs): append the next frame(s) to `out`; set
   // `end_of_stream` when there will be no more (e.g. end of file).
   virtual Status generate(FrameList& out, bool& end_of_stream);
@@ -85,6 +97,10 @@ class Node {
   // All inputs have ended (or a source is being stopped): emit anything
   // still held and release resources (a sink closes its file here).
   virtual Status finish(FrameList& out);
+
+  // Figures particular to this node type, appended when a snapshot is taken
+  // (not a hot path: it may allocate). Always the same names for a type.
+  virtual void figures(std::vector<NamedFigure>& /*out*/) const {}
 };
 
 }  // namespace streamlab

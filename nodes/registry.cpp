@@ -20,6 +20,8 @@ const NodeRegistry& NodeRegistry::builtin() {
     r.add(print_node_type());
     r.add(fault_node_type());
     r.add(dead_letter_source_node_type());
+    r.add(audio_capture_node_type());
+    r.add(audio_playback_node_type());
     return r;
   }();
   return registry;

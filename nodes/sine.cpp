@@ -50,9 +50,13 @@ class SineNode final : public Node {
     step_im_ = std::sin(step);
   }
 
+  std::optional<LivePacing> live() const override { return format_.live(); }
+  std::optional<std::int64_t> next_due_ns() const override { return format_.due_ns(seq_); }
+
   Status generate(FrameList& out, bool& end_of_stream) override {
     end_of_stream = format_.ended(seq_);
     if (end_of_stream) return Status::ok();
+    if (!format_.ready(seq_)) return Status::ok();  // real-time: not due yet
     const std::size_t n = format_.frame_size;
     WritableBuffer buffer = pool_->acquire(format_.samples());
     float* samples = buffer.data();

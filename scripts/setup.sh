@@ -19,6 +19,11 @@ for option in "$@"; do
       packages+=(
         sox         # an independent decoder/analyser for the integration tests
         prometheus  # for promtool, which checks what /metrics serves
+        # A private JACK server (dummy backend) and tone client for the
+        # [audio] tests. jackd2's client library replaces JACK1's, which
+        # librtaudio-dev may have brought in: its -dev package comes along
+        # so that librtaudio-dev stays installed.
+        jackd2 libjack-jackd2-dev
       ) ;;
     --bench) packages+=(gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good) ;;
     *) echo "setup: unknown option $option (known: --test, --bench)" >&2; exit 2 ;;

@@ -12,8 +12,9 @@ TEST_CASE("the builtin registry lists every node type, sorted", "[nodes][registr
   std::vector<std::string> names;
   for (const NodeTypeSchema* schema : NodeRegistry::builtin().schemas())
     names.push_back(schema->type);
-  CHECK(names == std::vector<std::string>{"constant", "dead_letter_source", "fault", "gain", "mix",
-                                          "null_sink", "print", "sine", "wav_sink", "wav_source"});
+  CHECK(names == std::vector<std::string>{"audio_capture", "audio_playback", "constant",
+                                          "dead_letter_source", "fault", "gain", "mix", "null_sink",
+                                          "print", "sine", "wav_sink", "wav_source"});
   CHECK(NodeRegistry::builtin().find("sine") != nullptr);
   CHECK(NodeRegistry::builtin().find("saw") == nullptr);
 }
@@ -75,6 +76,8 @@ TEST_CASE("every schema documents its fields and its defaults validate", "[nodes
     CHECK(problems.empty());
     const NodeType* type = NodeRegistry::builtin().find(schema->type);
     REQUIRE(type != nullptr);
+    // The audio types open a device when made: see the [audio] tests.
+    if (schema->type.rfind("audio_", 0) == 0) continue;
     CHECK(type->make(config, NodeContext{}) != nullptr);
   }
 }
