@@ -6,7 +6,7 @@
 # the same machine state, and prints per case the median, min and max of
 # each side and the ratio of the medians, then a summary with the targets.
 #
-#   bench/run_suite.sh [--quick] [--repeats N] [--cases 1,2,3,4,7] [--no-build]
+#   bench/run_suite.sh [--quick] [--repeats N] [--cases 1,2,3,4,5,7] [--no-build]
 #
 #   --quick      small sizes and 2 repeats (CI smoke: the figures are noisy)
 #   --repeats N  alternating runs per side (default 5, --quick 2)
@@ -30,20 +30,35 @@
 #                                          (6 streaming threads), and the
 #                                          one-thread chain; both printed
 #   4  fan-out 1 -> 4 null sinks          | tee to 4 queued fakesinks
+#   5  live-paced latency, 5 nodes: real-time sine -> 3 gains -> null sink,
+#      10 s (--quick 2 s) at 48 kHz, 1024-sample frames | audiotestsrc
+#      is-live=true ! queue ! volume ! queue ! volume ! queue ! volume !
+#      queue ! fakesink. Not a rate: end-to-end latency p50/p99 in us.
+#      StreamLab: the sink's end_to_end from `run --metrics-json` (frame due
+#      -> arrival at the sink, so it includes how late the source's actor
+#      wakes, on a timer set for the frame's due time); GStreamer: the
+#      latency tracer's src -> sink times (GST_TRACERS=latency, from the
+#      push at the source pad, so without the source's clock wait).
+#      Ratio = streamlab p50 / gstreamer p50: lower is better.
 #   7  steady-state heap allocations per frame, peak RSS, RSS flatness over
 #      20 s (--quick) or 60 s: build/bench/streamlab_alloc_bench (in-process,
 #      no GStreamer side)
-# Not here yet: case 5 (live-paced latency) and case 6 (cross-process
-# throughput) need features that are still being built.
+#   m  what per-frame metrics cost: case 1 by `streamlab` and by
+#      build/bench/streamlab_nometrics (the same build without per-frame
+#      timing), alternating; bench/metrics_overhead.sh. Not in the default
+#      list (it builds a second executable): --cases m
+# Not here yet: case 6 (cross-process throughput) needs features that are
+# still being built.
 #
 # Benchmarks print figures; nothing here is a test. The exit status is
-# non-zero only when something fails to build or run.
+# non-zero only when something fails to build or run, or a figure is
+# missing (CI runs --quick as a smoke test of the suite itself).
 set -euo pipefail
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 quick=0
 repeats=""
-cases="1,2,3,4,7"
+cases="1,2,3,4,5,7"
 build=1
 while (($#)); do
   case "$1" in
@@ -82,6 +97,7 @@ alloc_bench="$build_dir/bench/streamlab_alloc_bench"
 if ((build)); then
   "$repo/scripts/setup.sh" --bench
   targets=(streamlab streamlab_alloc_bench)
+  if [[ ",$cases," == *,m,* ]]; then targets+=(streamlab_nometrics); fi
   if [[ "$build_dir" == "$repo/build" ]]; then
     BUILD_TYPE=Release "$repo/scripts/build.sh" --target "${targets[@]}" >/dev/null
   else
@@ -233,6 +249,98 @@ run_case() { # case id
   done
 }
 
+# Case 5: live-paced latency. Each run lasts the same wall time on both
+# sides; the figures are latency percentiles (us) over every frame of a run.
+live_seconds() { echo $((quick ? 2 : 10)); }
+live_gst='audiotestsrc is-live=true wave=sine freq=440 samplesperbuffer=1024 num-buffers=@N@ ! audio/x-raw,format=F32LE,rate=48000,channels=1 ! queue ! volume volume=2.0 ! queue ! volume volume=0.5 ! queue ! volume volume=2.0 ! queue ! fakesink'
+
+# "p50 p99" in us of the numbers (ns) on stdin, nearest rank.
+percentiles_us() { sort -g | awk '{ v[NR] = $1 } END { if (!NR) exit 1; i = int(NR * 0.5 + 0.999999); j = int(NR * 0.99 + 0.999999); printf "%.0f %.0f\n", v[i] / 1e3, v[j] / 1e3 }'; }
+
+# "p50 p99" of node $2's end-to-end latency in the --metrics-json file $1.
+node_end_to_end() {
+  awk -v want="$2" '
+    /"nodes": \[/ { on = 1; depth = 0; next }
+    on {
+      opens = gsub(/\{/, "&"); closes = gsub(/\}/, "&")
+      if ($0 ~ /"node": "/) { s = $0; sub(/.*"node": "/, "", s); sub(/".*/, "", s); name = s }
+      if ($0 ~ /"end_to_end_latency_us"/) e2e = 1
+      if (e2e && $0 ~ /"p50":/) { s = $0; sub(/.*"p50": */, "", s); sub(/,.*/, "", s); p50 = s }
+      if (e2e && $0 ~ /"p99":/) { s = $0; sub(/.*"p99": */, "", s); sub(/,.*/, "", s); p99 = s }
+      depth += opens - closes
+      if (closes && depth == 1) e2e = 0
+      if (closes && depth == 0) {
+        if (name == want) { printf "%.0f %.0f\n", p50, p99; found = 1; exit }
+        name = ""; p50 = ""; p99 = ""
+      }
+    }
+    END { if (!found) exit 1 }' "$1"
+}
+
+run_live_once() { # kind -> "p50 p99"
+  local kind=$1 secs log status=0 out
+  secs=$(live_seconds)
+  log=$(mktemp)
+  if [[ "$kind" == streamlab ]]; then
+    out=$(mktemp)
+    "$streamlab" --log-level warn run "$repo/bench/pipelines/live_sine_gain3_null.json" \
+      --duration "$secs" --quiet --metrics-json "$out" >"$log" 2>&1 || status=$?
+    if ((status == 0)) && ! node_end_to_end "$out" sink; then status=1; fi
+    rm -f "$out"
+  else
+    local what words
+    what=${live_gst//@N@/$((secs * 48000 / 1024))}
+    read -r -a words <<<"$what"
+    GST_TRACERS=latency GST_DEBUG=GST_TRACER:7 GST_DEBUG_NO_COLOR=1 \
+      gst-launch-1.0 -q "${words[@]}" >"$log" 2>&1 || status=$?
+    if ((status == 0)) &&
+      ! sed -n '/latency, src-element-id=.*src-element=(string)audiotestsrc.*sink-element=(string)fakesink/s/.*[ ,]time=(guint64)\([0-9]*\).*/\1/p' "$log" | percentiles_us; then
+      status=1
+    fi
+  fi
+  if ((status != 0)); then
+    {
+      echo "run_suite: case 5 ($kind) failed (exit $status)"
+      tail -n 20 "$log"
+    } >&2
+    rm -f "$log"
+    return 1
+  fi
+  rm -f "$log"
+}
+
+run_live_case() {
+  local labels=("streamlab" "gstreamer, 4 queues") kinds=(streamlab gstreamer) i rep line r
+  local -a p50s p99s
+  echo
+  echo "== case 5: live-paced latency, 5 nodes: real-time sine -> 3 gains -> null sink"
+  echo "   48 kHz, 1024-sample frames (21.3 ms apart), $(live_seconds) s per run; end-to-end latency in us, ratio = streamlab p50 / gstreamer p50 (lower is better)"
+  echo "   streamlab: sink end_to_end from --metrics-json (frame due -> sink, wake-up lateness included); gstreamer: latency tracer src -> sink"
+  echo "   $(machine_line)"
+  for ((i = 0; i < 2; i++)); do p50s[i]=""; p99s[i]=""; done
+  for ((rep = 1; rep <= repeats; rep++)); do
+    line="   run $rep:"
+    for ((i = 0; i < 2; i++)); do
+      r=$(run_live_once "${kinds[i]}") || exit 1
+      p50s[i]+="${r% *} "
+      p99s[i]+="${r#* } "
+      line+="  ${labels[i]} p50 ${r% *} p99 ${r#* }"
+    done
+    echo "$line"
+  done
+  printf '   %-30s %10s %10s %10s %10s %10s\n' "end-to-end us" "p50 median" "p50 min" "p50 max" "p99 median" ratio
+  local ours ours99 med med99 mn mx x
+  read -r ours mn mx < <(tr ' ' '\n' <<<"${p50s[0]}" | grep . | summary)
+  read -r ours99 _ _ < <(tr ' ' '\n' <<<"${p99s[0]}" | grep . | summary)
+  printf '   %-30s %10s %10s %10s %10s\n' "${labels[0]}" "$ours" "$mn" "$mx" "$ours99"
+  read -r med mn mx < <(tr ' ' '\n' <<<"${p50s[1]}" | grep . | summary)
+  read -r med99 _ _ < <(tr ' ' '\n' <<<"${p99s[1]}" | grep . | summary)
+  x=$(ratio "$ours" "$med")
+  printf '   %-30s %10s %10s %10s %10s %9sx\n' "${labels[1]}" "$med" "$mn" "$mx" "$med99" "$x"
+  add_summary 5 "live 5-node chain, p50 us" "$ours" "$med" "${labels[1]}" "${x}x" "(lower is better)"
+  add_summary "" "live 5-node chain, p99 us" "$ours99" "$med99" "${labels[1]}" "$(ratio "$ours99" "$med99")x" ""
+}
+
 run_alloc_case() {
   echo
   echo "== case 7: ${title[7]}"
@@ -261,6 +369,27 @@ run_alloc_case() {
   add_summary "" "peak RSS MiB" "${peak:-?}" "" "" "" ""
 }
 
+# Case m: bench/metrics_overhead.sh on the same build, its output indented.
+run_metrics_case() {
+  echo
+  echo "== case m: per-frame metrics on vs off (sine -> gain -> null sink)"
+  local log on off loss cpu_loss
+  local -a args=(--no-build --repeats "$repeats")
+  if ((quick)); then args+=(--quick); fi
+  log=$(mktemp)
+  if ! STREAMLAB_BUILD_DIR="$build_dir" "$repo/bench/metrics_overhead.sh" "${args[@]}" 2>&1 |
+    tee "$log" | sed 's/^/   /'; then
+    rm -f "$log"
+    echo "run_suite: bench/metrics_overhead.sh failed" >&2
+    exit 1
+  fi
+  read -r on off loss cpu_loss < <(sed -n 's/^metrics overhead: on \([0-9.]*\) off \([0-9.]*\) loss \([-0-9.]*\) % cpu_loss \([-0-9.]*\) %$/\1 \2 \3 \4/p' "$log")
+  rm -f "$log"
+  add_summary m "metrics on (vs off: 2nd column)" "${on:-?}" "${off:-?}" "streamlab, metrics off" \
+    "$([[ -n "$on" ]] && ratio "$on" "$off" || echo '?')x" \
+    "loss < 2%: $(awk -v l="${loss:-99}" 'BEGIN { print (l < 2) ? "met" : "missed" }') (${loss:-?}%, ${cpu_loss:-?}% per CPU s)"
+}
+
 echo "StreamLab vs GStreamer benchmark suite ($([[ $quick == 1 ]] && echo quick || echo full) mode, $repeats alternating runs per side)"
 machine_line
 echo "streamlab: $streamlab (${build_type:-unknown} build, $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo 'no git')$(git -C "$repo" diff --quiet HEAD 2>/dev/null || echo ', with local changes'))"
@@ -271,8 +400,10 @@ IFS=',' read -r -a wanted <<<"$cases"
 for id in "${wanted[@]}"; do
   case "$id" in
     1 | 2 | 3 | 4) run_case "$id" ;;
+    5) run_live_case ;;
     7) run_alloc_case ;;
-    5 | 6) echo "run_suite: case $id (live latency / cross-process) is not in the suite yet" >&2 ;;
+    m) run_metrics_case ;;
+    6) echo "run_suite: case $id (cross-process) is not in the suite yet" >&2 ;;
     *)
       echo "run_suite: unknown case $id" >&2
       exit 2
@@ -285,3 +416,8 @@ echo "== summary: medians of $repeats alternating runs, M samples/s (ratio = str
 echo "   load average at start $load_start; $(machine_line)"
 printf '%-4s %-32s %11s %10s  %-26s %7s  %s\n' case work streamlab gstreamer "(gstreamer side)" ratio target
 for row in "${summary_rows[@]}"; do echo "$row"; done
+# A figure that could not be read means the suite itself is broken.
+if printf '%s\n' "${summary_rows[@]}" | grep -q '?'; then
+  echo "run_suite: figures are missing (? in the summary above)" >&2
+  exit 1
+fi
