@@ -423,12 +423,7 @@ class node_actor : public caf::event_based_actor {
       auto left = setup_->max_frames - generated();
       if (produced_.size() > left) produced_.resize(left);
     }
-    for (auto& frame : produced_) {
-      // A restarted source starts its numbering afresh; shifted by what its
-      // predecessors sent, the sequence continues instead of repeating.
-      frame.seq += seq_offset_;
-      if (frame.timestamp_ns == 0) frame.timestamp_ns = wall_ns();
-    }
+    stamp_produced();
     next_to_send_ = 0;
     if (!live_) {
       metrics_.frames_out += produced_.size();
@@ -442,6 +437,16 @@ class node_actor : public caf::event_based_actor {
     // The frames just produced go out first; finish() comes after them.
     if (end_of_stream) end_of_input_ = true;
     return true;
+  }
+
+  // A restarted source starts its numbering afresh; shifted by what its
+  // predecessors sent, the sequence continues instead of repeating. This
+  // holds for what finish() flushes too (a capture's last partial frame).
+  void stamp_produced() {
+    for (auto& frame : produced_) {
+      frame.seq += seq_offset_;
+      if (frame.timestamp_ns == 0) frame.timestamp_ns = wall_ns();
+    }
   }
 
   bool process_step() {
@@ -760,6 +765,7 @@ class node_actor : public caf::event_based_actor {
       record_error(status.message());
       failed_ = true;
     }
+    if (is_source()) stamp_produced();
     metrics_.frames_out += produced_.size();
   }
 

@@ -179,9 +179,7 @@ class AudioCaptureNode final : public Node {
     stall_limit_ns_ = audio::stall_limit_ns(period_, rate_);
   }
 
-  ~AudioCaptureNode() override {
-    if (rt_) audio::close_stream(*rt_);
-  }
+  ~AudioCaptureNode() override { close(); }
 
   std::optional<LivePacing> live() const override { return pacing_; }
 
@@ -205,7 +203,7 @@ class AudioCaptureNode final : public Node {
   }
 
   Status finish(FrameList& out) override {
-    if (rt_) audio::close_stream(*rt_);
+    close();
     drain(out);
     complete_partial(out);
     return Status::ok();
@@ -243,6 +241,14 @@ class AudioCaptureNode final : public Node {
       return Status::error(failure_);
     }
     return Status::ok();
+  }
+
+  void close() {
+    if (!rt_) return;
+    if (failure_.empty())
+      audio::close_stream(*rt_);
+    else
+      audio::close_dead_stream(*rt_);
   }
 
   // Why the stream is dead, or empty while it lives.

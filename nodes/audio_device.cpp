@@ -240,6 +240,16 @@ void close_stream(RtAudio& rt) {
   }
 }
 
+void close_dead_stream(RtAudio& rt, int bound_ms) {
+  // RtAudio starts that thread only for a running stream, which stays
+  // running until the thread's close is done.
+  if (rt.getCurrentApi() == RtAudio::UNIX_JACK)
+    for (int waited = 0; waited < bound_ms && rt.isStreamOpen() && rt.isStreamRunning();
+         waited += 5)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  close_stream(rt);
+}
+
 std::int64_t stall_limit_ns(unsigned period_frames, unsigned sample_rate) {
   const std::int64_t period_ns =
       sample_rate ? std::int64_t{1'000'000'000} * period_frames / sample_rate : 0;

@@ -110,7 +110,11 @@ class AudioPlaybackNode final : public Node {
   }
 
   ~AudioPlaybackNode() override {
-    if (rt_) audio::close_stream(*rt_);
+    if (!rt_) return;
+    if (!state_ || dead().empty())
+      audio::close_stream(*rt_);
+    else
+      audio::close_dead_stream(*rt_);
   }
 
   Status process(const Inputs& in, FrameList&) override {

@@ -31,6 +31,14 @@ void count_stream_error(RtAudioError::Type type, const std::string& text);
 // Stops and closes `rt`'s stream if it is still open. Never throws.
 void close_stream(RtAudio& rt);
 
+// The same for a stream found dead. When a JACK server shuts down, RtAudio
+// closes the stream itself, from a thread of its own; closing it here at
+// the same time closes the JACK client twice, which was seen to deadlock
+// libjack (jack_client_close waiting forever while holding the lock every
+// jack_client_open takes, so nothing in the process could open JACK again).
+// So this first waits, for at most `bound_ms`, for that close to finish.
+void close_dead_stream(RtAudio& rt, int bound_ms = 3000);
+
 // How long without a callback before a stream counts as dead: many
 // periods, and never less than a second (a loaded machine delays them).
 std::int64_t stall_limit_ns(unsigned period_frames, unsigned sample_rate);

@@ -66,6 +66,7 @@ class JackTestServer {
   }
 
   const std::string& name() const { return name_; }
+  const std::string& error() const { return error_; }  // why the last start, kill or stop failed
   const std::string& tone(std::size_t i = 0) const { return tones_.at(i); }
 
   // The server and its tone clients again, under the same names.

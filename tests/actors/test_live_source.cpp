@@ -142,6 +142,45 @@ class Ticker : public Node {
   std::uint64_t seq_ = 0;
 };
 
+// A source that fails once, in its first instance, after `fail_after`
+// frames, then (restarted) numbers its frames from 0 again, as every fresh
+// node does, and ends after `frames`. Its finish() flushes one more frame,
+// as a capture completes its partial frame. Live or not, by `live`.
+std::atomic<int> g_flusher_instances{0};
+
+class FlushingSource : public Node {
+ public:
+  FlushingSource(const json& config, const NodeContext& ctx)
+      : pool_(ctx.pool),
+        frames_(config.at("frames").get<std::uint64_t>()),
+        fail_after_(g_flusher_instances++ == 0 ? config.at("fail_after").get<std::uint64_t>()
+                                               : frames_ + 1) {
+    if (config.at("live").get<bool>()) {
+      pacing_ = LivePacing{};
+      pacing_->poll_interval_ns = 1'000'000;
+      pacing_->backlog = 64;
+    }
+  }
+  std::optional<LivePacing> live() const override { return pacing_; }
+  Status generate(FrameList& out, bool& end_of_stream) override {
+    if (seq_ == fail_after_) return Status::error("flusher: fails once, on purpose");
+    out.push_back(small_frame(*pool_, seq_++));
+    end_of_stream = seq_ >= frames_;
+    return Status::ok();
+  }
+  Status finish(FrameList& out) override {
+    out.push_back(small_frame(*pool_, seq_++));
+    return Status::ok();
+  }
+
+ private:
+  BufferPool* pool_;
+  std::uint64_t frames_;
+  std::uint64_t fail_after_;
+  std::optional<LivePacing> pacing_;
+  std::uint64_t seq_ = 0;
+};
+
 FieldSpec field(std::string name, FieldType type, json default_value) {
   FieldSpec f;
   f.name = std::move(name);
@@ -182,6 +221,19 @@ const NodeRegistry& live_registry() {
       return std::make_unique<Ticker>(config, ctx);
     };
     r.add(std::move(ticker));
+
+    NodeType flusher;
+    flusher.schema.type = "flusher";
+    flusher.schema.summary = "test source: fails once, flushes a frame on finish";
+    flusher.schema.min_inputs = 0;
+    flusher.schema.max_inputs = 0;
+    flusher.schema.fields = {field("frames", FieldType::integer, 10),
+                             field("fail_after", FieldType::integer, 5),
+                             field("live", FieldType::boolean, false)};
+    flusher.make = [](const json& config, const NodeContext& ctx) -> std::unique_ptr<Node> {
+      return std::make_unique<FlushingSource>(config, ctx);
+    };
+    r.add(std::move(flusher));
 
     NodeType probe;
     probe.schema.type = "stamp_probe";
@@ -430,4 +482,32 @@ TEST_CASE("a forced stop counts what a live source still holds as dropped on shu
   CHECK(dropped(src, DropReason::overflow) == 45);
   CHECK(slow.frames_in == src.frames_out);
   CHECK(slow.frames_in == slow.frames_out + dropped_total(slow));
+}
+
+TEST_CASE("a restarted source numbers what its finish flushes after its predecessors' frames",
+          "[actors][live][supervision]") {
+  const bool live = GENERATE(false, true);
+  INFO((live ? "live" : "pulled") << " source");
+  g_flusher_instances = 0;
+  const std::string tag = live ? "flush_live" : "flush_pulled";
+  auto log = fresh_stamp_log(tag);
+  auto spec = live_spec(R"({"nodes":[
+      {"id":"src","type":"flusher","config":{"frames":10,"fail_after":4,"live":)" +
+                        std::string(live ? "true" : "false") + R"(},
+       "supervision":{"restart":{"strategy":"immediate"}}},
+      {"id":"out","type":"stamp_probe","config":{"tag":")" +
+                        tag + R"("}}],
+    "connections":[{"from":"src","to":"out"}]})");
+  RunOptions options;
+  options.threads = 2;
+  RunResult r = run_pipeline(spec, live_registry(), options);
+  REQUIRE(r.started);
+  CHECK(r.succeeded());
+  const auto& src = row(r, "src");
+  CHECK(src.restarts == 1);
+  // 4 frames from the first instance; 10 and the flushed one from the second.
+  CHECK(src.frames_out == 15);
+  std::lock_guard<std::mutex> lock(log->mutex);
+  REQUIRE(log->seqs.size() == 15);
+  for (std::size_t i = 0; i < log->seqs.size(); ++i) CHECK(log->seqs[i] == i);
 }
