@@ -6,7 +6,7 @@
 # the same machine state, and prints per case the median, min and max of
 # each side and the ratio of the medians, then a summary with the targets.
 #
-#   bench/run_suite.sh [--quick] [--repeats N] [--cases 1,2,3,4,5,7] [--no-build]
+#   bench/run_suite.sh [--quick] [--repeats N] [--cases 1,2,3,4,5,6,7] [--no-build]
 #
 #   --quick      small sizes and 2 repeats (CI smoke: the figures are noisy)
 #   --repeats N  alternating runs per side (default 5, --quick 2)
@@ -47,8 +47,11 @@
 #      build/bench/streamlab_nometrics (the same build without per-frame
 #      timing), alternating; bench/metrics_overhead.sh. Not in the default
 #      list (it builds a second executable): --cases m
-# Not here yet: case 6 (cross-process throughput) needs features that are
-# still being built.
+#   6  one edge between two processes on loopback (two `streamlab node`
+#      members, sine on one, null sink on the other, 1024-sample frames):
+#      MB/s of sample data from deploy to finished | audiotestsrc !
+#      tcpclientsink into tcpserversrc ! fakesink; bench/cross_process.sh
+#      (100000 frames, --quick 5000)
 #
 # Benchmarks print figures; nothing here is a test. The exit status is
 # non-zero only when something fails to build or run, or a figure is
@@ -58,7 +61,7 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 quick=0
 repeats=""
-cases="1,2,3,4,5,7"
+cases="1,2,3,4,5,6,7"
 build=1
 while (($#)); do
   case "$1" in
@@ -341,6 +344,26 @@ run_live_case() {
   add_summary "" "live 5-node chain, p99 us" "$ours99" "$med99" "${labels[1]}" "$(ratio "$ours99" "$med99")x" ""
 }
 
+run_cross_case() {
+  echo
+  echo "== case 6: one cross-process edge over loopback, MB/s of samples (bench/cross_process.sh)"
+  local log ours theirs
+  log=$(mktemp)
+  if ! STREAMLAB_BUILD_DIR="$build_dir" "$repo/bench/cross_process.sh" "$repeats" \
+    "$((quick ? 5000 : 100000))" >"$log" 2>&1; then
+    sed 's/^/   /' "$log"
+    rm -f "$log"
+    echo "run_suite: bench/cross_process.sh failed" >&2
+    exit 1
+  fi
+  sed 's/^/   /' "$log"
+  ours=$(sed -n 's/^streamlab *median *\([0-9.]*\) MB\/s.*/\1/p' "$log")
+  theirs=$(sed -n 's/^gstreamer *median *\([0-9.]*\) MB\/s.*/\1/p' "$log")
+  rm -f "$log"
+  add_summary 6 "cross-process edge, MB/s" "${ours:-?}" "${theirs:-?}" "tcpclientsink->tcpserversrc" \
+    "$([[ -n "$ours" && -n "$theirs" ]] && ratio "$ours" "$theirs" || echo '?')x" ">= 1x (266 MB/s)"
+}
+
 run_alloc_case() {
   echo
   echo "== case 7: ${title[7]}"
@@ -403,7 +426,7 @@ for id in "${wanted[@]}"; do
     5) run_live_case ;;
     7) run_alloc_case ;;
     m) run_metrics_case ;;
-    6) echo "run_suite: case $id (cross-process) is not in the suite yet" >&2 ;;
+    6) run_cross_case ;;
     *)
       echo "run_suite: unknown case $id" >&2
       exit 2
