@@ -43,10 +43,10 @@
 #   7  steady-state heap allocations per frame, peak RSS, RSS flatness over
 #      20 s (--quick) or 60 s: build/bench/streamlab_alloc_bench (in-process,
 #      no GStreamer side)
-#   m  what per-frame metrics cost: case 1 by `streamlab` and by
-#      build/bench/streamlab_nometrics (the same build without per-frame
-#      timing), alternating; bench/metrics_overhead.sh. Not in the default
-#      list (it builds a second executable): --cases m
+#   m  what per-frame metrics cost: case 1 by build/bench/streamlab_timing
+#      and by build/bench/streamlab_nometrics (twins built the same way,
+#      without per-frame timing), alternating; bench/metrics_overhead.sh.
+#      Not in the default list (it builds two more executables): --cases m
 #   6  one edge between two processes on loopback (two `streamlab node`
 #      members, sine on one, null sink on the other, 1024-sample frames):
 #      MB/s of sample data from deploy to finished | audiotestsrc !
@@ -100,7 +100,7 @@ alloc_bench="$build_dir/bench/streamlab_alloc_bench"
 if ((build)); then
   "$repo/scripts/setup.sh" --bench
   targets=(streamlab streamlab_alloc_bench)
-  if [[ ",$cases," == *,m,* ]]; then targets+=(streamlab_nometrics); fi
+  if [[ ",$cases," == *,m,* ]]; then targets+=(streamlab_timing streamlab_nometrics); fi
   if [[ "$build_dir" == "$repo/build" ]]; then
     BUILD_TYPE=Release "$repo/scripts/build.sh" --target "${targets[@]}" >/dev/null
   else
