@@ -285,8 +285,9 @@ class node_actor : public caf::event_based_actor {
         else
           metrics_.drop(DropReason::overflow);
       }
-      seq_offset_ = h.metrics.frames_out + h.pending.size() +
-                    h.metrics.dropped[static_cast<std::size_t>(DropReason::overflow)];
+      if (!live_->numbered_by_time)
+        seq_offset_ = h.metrics.frames_out + h.pending.size() +
+                      h.metrics.dropped[static_cast<std::size_t>(DropReason::overflow)];
     } else {
       produced_ = h.pending;
       if (is_source()) seq_offset_ = h.metrics.frames_out;
@@ -765,7 +766,13 @@ class node_actor : public caf::event_based_actor {
       record_error(status.message());
       failed_ = true;
     }
-    if (is_source()) stamp_produced();
+    if (is_source()) {
+      // --frames N means N, also when finish() flushes more.
+      if (setup_->max_frames)
+        produced_.resize(std::min<std::size_t>(
+            produced_.size(), setup_->max_frames - std::min(setup_->max_frames, generated())));
+      stamp_produced();
+    }
     metrics_.frames_out += produced_.size();
   }
 

@@ -23,8 +23,8 @@
 
 #include "actors/messages.hpp"
 #include "nodes/node.hpp"
-#include "runtime/pipeline_spec.hpp"
 #include "runtime/memory_budget.hpp"
+#include "runtime/pipeline_spec.hpp"
 #include "runtime/supervision_config.hpp"
 
 namespace streamlab {

@@ -60,7 +60,8 @@ caf::behavior node_host(caf::stateful_actor<HostState>* self, const NodeRegistry
         if (setup->stand_in == StandIn::none) {
           const NodeSpec& n = spec.nodes[static_cast<std::size_t>(index)];
           try {
-            setup->node = st.registry->find(n.type)->make(n.config, NodeContext{n.id, st.pool});
+            setup->node = st.registry->find(n.type)->make(
+                n.config, NodeContext{n.id, st.pool, nullptr, request.epoch_ns});
           } catch (const std::exception& e) {
             return spawn_error(request, std::string("cannot be created: ") + e.what());
           }

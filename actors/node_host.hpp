@@ -38,6 +38,7 @@ struct NodeSpawn {
   std::vector<Handover> resume;  // the predecessor's handover, or nothing at first start
   std::uint8_t stand_in = 0;     // StandIn
   std::uint32_t report_successes = 0;
+  std::int64_t epoch_ns = 0;  // the run's (NodeContext::epoch_ns)
 };
 
 // What a host runs now: admission control reads it.
@@ -54,7 +55,8 @@ typename Inspector::result_type inspect(Inspector& f, OutputLink& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, NodeSpawn& x) {
   return f(caf::meta::type_name("node_spawn"), x.pipeline_text, x.file, x.node_id, x.outputs,
-           x.max_frames, x.supervisor, x.dead_letters, x.resume, x.stand_in, x.report_successes);
+           x.max_frames, x.supervisor, x.dead_letters, x.resume, x.stand_in, x.report_successes,
+           x.epoch_ns);
 }
 
 template <class Inspector>

@@ -91,12 +91,15 @@ RunResult run_pipeline(const PipelineSpec& spec, const NodeRegistry& registry,
                        const RunOptions& options) {
   RunResult result;
   auto setup = std::make_shared<SupervisorSetup>();
+  setup->epoch_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
 
   // Nodes are created before any actor exists: a node that cannot start
   // (say, a file that vanished since validation) means nothing starts.
   for (const auto& node : spec.nodes) {
     const NodeType* type = registry.find(node.type);
-    NodeContext ctx{node.id, options.pool, options.text_out};
+    NodeContext ctx{node.id, options.pool, options.text_out, setup->epoch_ns};
     try {
       if (!type) throw std::runtime_error("unknown node type \"" + node.type + "\"");
       setup->nodes.push_back(type->make(node.config, ctx));

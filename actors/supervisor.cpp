@@ -175,7 +175,7 @@ class supervisor_actor : public caf::event_based_actor {
   std::unique_ptr<Node> make_node(std::size_t i) {
     const NodeSpec& n = spec().nodes[i];
     const NodeType* type = setup_->registry->find(n.type);
-    NodeContext ctx{n.id, setup_->pool, setup_->text_out};
+    NodeContext ctx{n.id, setup_->pool, setup_->text_out, setup_->epoch_ns};
     return type->make(n.config, ctx);
   }
 
@@ -217,6 +217,7 @@ class supervisor_actor : public caf::event_based_actor {
     ask.dead_letters = dead_letters_;
     if (slots_[i].handover) ask.resume.push_back(*slots_[i].handover);
     ask.report_successes = report_successes;
+    ask.epoch_ns = setup_->epoch_ns;
     const std::size_t h = *host;
     request(setup_->hosts[h].host, kSpawnTimeout, spawn_atom::value, std::move(ask))
         .then([done](caf::actor& node) { done(std::move(node)); },

@@ -46,6 +46,9 @@ struct SupervisorSetup {
   std::vector<PlacedHost> hosts;
   std::vector<std::size_t> placement;
   std::string spec_text;
+  // The run's epoch (NodeContext::epoch_ns): wall-clock ns, given to every
+  // instance of every node, also replacements and those on other members.
+  std::int64_t epoch_ns = 0;
 };
 
 struct SupervisionResult {

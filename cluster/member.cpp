@@ -213,6 +213,9 @@ void deploy(Self* self, const std::string& text, const std::string& file, std::u
           setup->hosts = load->hosts;
           setup->placement = placement.member_of;
           setup->spec_text = text;
+          setup->epoch_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
           const std::string where = placement_text(*spec, load->hosts, placement.member_of);
           caf::actor supervisor = spawn_supervisor(self->system(), setup);
           Coordinated& p = st.pipelines[spec->name];

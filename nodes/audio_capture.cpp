@@ -16,6 +16,7 @@
 #include "nodes/audio_device.hpp"
 #include "nodes/audio_stream.hpp"
 #include "nodes/builtin_types.hpp"
+#include "nodes/frame_grid.hpp"
 #include "nodes/node_support.hpp"
 #include "runtime/latency_histogram.hpp"
 #include "runtime/spsc_ring.hpp"
@@ -114,7 +115,10 @@ class AudioCaptureNode final : public Node {
         pool_(ctx.pool ? ctx.pool : &BufferPool::process_pool()),
         channels_(small_uint_field(config.at("channels"))),
         rate_(small_uint_field(config.at("sample_rate"))),
-        frame_size_(small_uint_field(config.at("frame_size"))) {
+        frame_size_(small_uint_field(config.at("frame_size"))),
+        grid_(ctx.epoch_ns, rate_, frame_size_, 0),
+        aligned_(ctx.epoch_ns == 0) {
+    pacing_.numbered_by_time = ctx.epoch_ns != 0;
     pacing_.overflow = overflow_from(config.at("overflow").get<std::string>());
     pacing_.backlog = small_uint_field(config.at("backlog"));
     // Four polls per frame: a frame waits at most a quarter of its length
@@ -176,6 +180,7 @@ class AudioCaptureNode final : public Node {
       throw std::runtime_error(who_ + ": cannot open input device \"" + device_.name + "\" on " +
                                audio::display_name(api_));
     period_ = period;
+    grid_ = FrameGrid(ctx.epoch_ns, rate_, frame_size_, period_);
     stall_limit_ns_ = audio::stall_limit_ns(period_, rate_);
   }
 
@@ -283,6 +288,7 @@ class AudioCaptureNode final : public Node {
     BlockStamp b;
     while (s.stamps.pop(b)) {
       observe(b);
+      if (!aligned_) align(b);
       if (have_last_ && b.first_frame > next_frame_) fill_gap(b, out);
       next_frame_ = b.first_frame + b.frames;
       std::uint64_t left = b.frames;
@@ -347,11 +353,30 @@ class AudioCaptureNode final : public Node {
     }
   }
 
+  // In a pipeline, frames start on its grid (nodes/frame_grid.hpp): what
+  // comes before the first whole slot after the grid has settled is not
+  // part of the stream.
+  void align(const BlockStamp& b) {
+    grid_.observe(b.first_frame + b.frames, b.wall_ns);
+    if (!grid_.settled()) return;
+    const FrameGrid::Start start = grid_.first_slot_from(b.first_frame + b.frames);
+    start_frame_ = start.position;
+    seq_ = start.slot;
+    aligned_ = true;
+  }
+
   // Appends `frames` interleaved frames, the first at device position `at`,
   // to the frame under way, sending each one that fills up. `ref` is a block
   // whose time gives the capture time of any position.
   void append(const float* src, std::size_t frames, const BlockStamp& ref, std::uint64_t at,
               FrameList& out) {
+    if (!aligned_ || at + frames <= start_frame_) return;
+    if (at < start_frame_) {
+      const std::uint64_t skip = start_frame_ - at;
+      src += skip * channels_;
+      frames -= skip;
+      at = start_frame_;
+    }
     while (frames > 0) {
       if (fill_ == 0) {
         current_ = pool_->acquire(std::size_t{frame_size_} * channels_);
@@ -420,7 +445,10 @@ class AudioCaptureNode final : public Node {
   std::uint32_t fill_ = 0;      // frames in it so far
   std::int64_t current_ts_ = 0;
   std::uint64_t seq_ = 0;
-  std::uint64_t next_frame_ = 0;  // device position the next block should start at
+  FrameGrid grid_;
+  bool aligned_;                   // frames are being cut (on the grid, in a pipeline)
+  std::uint64_t start_frame_ = 0;  // device position of the first frame's first sample
+  std::uint64_t next_frame_ = 0;   // device position the next block should start at
   std::uint64_t frames_captured_ = 0;
 
   LatencyHistogram periods_;

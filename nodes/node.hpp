@@ -52,6 +52,11 @@ struct NodeContext {
   std::string node_id;
   BufferPool* pool = &BufferPool::process_pool();
   std::ostream* text_out = nullptr;  // where `print` writes; null means std::cout
+  // The wall-clock time (ns) the pipeline counts from, the same for every
+  // node in every process; 0 outside a pipeline run. Live sources number
+  // their frames on a grid from it (nodes/frame_grid.hpp), so that streams
+  // captured side by side line up in a mix.
+  std::int64_t epoch_ns = 0;
 };
 
 // What a live source does when its output has no room. A live source (an
@@ -67,6 +72,10 @@ struct LivePacing {
   std::int64_t poll_interval_ns = 0;
   Overflow overflow = Overflow::drop_oldest;
   std::size_t backlog = 4;  // frames held back while an edge is full, before dropping
+  // Sequence numbers are slots of the pipeline's frame grid, not a count:
+  // a restarted instance goes on from the slot it starts in (its actor
+  // must not shift them), and a gap is time nothing was captured.
+  bool numbered_by_time = false;
 };
 
 class Node {
