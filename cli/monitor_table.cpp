@@ -75,9 +75,7 @@ std::string busy_share(const NodeSnapshot& n) {
 
 }  // namespace
 
-bool is_backpressured(const EdgeSnapshot& edge) {
-  return edge.backpressured || (edge.capacity > 0 && edge.occupancy * 10 >= edge.capacity * 9ull);
-}
+bool is_backpressured(const EdgeSnapshot& edge) { return edge.backpressured; }
 
 std::vector<NodeRef> find_bottlenecks(const MetricsSnapshot& snapshot) {
   std::vector<NodeRef> found;

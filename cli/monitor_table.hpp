@@ -9,9 +9,11 @@
 
 namespace streamlab::cli {
 
-// An edge whose consumer does not keep up: at least 90% of its capacity in
-// flight now, or in the producer's backpressure state (which, with its
-// hysteresis, stays set until the edge has drained to its low mark).
+// An edge whose consumer does not keep up: its producer is in the
+// backpressure state (it spent its high mark of the time waiting for room;
+// with the hysteresis, it stays set until that falls to the low mark). Not
+// the occupancy: a slow producer reads its credits only between its turns,
+// so its output edges look full from its side while the consumer idles.
 bool is_backpressured(const EdgeSnapshot& edge);
 
 struct NodeRef {

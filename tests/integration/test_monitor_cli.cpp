@@ -120,6 +120,9 @@ TEST_CASE("monitor and HTTP endpoints of a running pipeline", "[integration][mon
         out, row, std::regex(R"(monitor_demo\s+pace\s+running\s+\d+\s+([0-9.]+)\s.*\bBP\b)")));
     CHECK(std::stod(row[1]) > 10);
     CHECK(std::stod(row[1]) < 100);
+    // The sink keeps up: its input is not marked, however full pace's
+    // stale view of that edge is.
+    CHECK_FALSE(std::regex_search(out, std::regex(R"(monitor_demo\s+sink\s+running[^\n]*\bBP\b)")));
   }
 
   {  // HTTP, read through a plain socket
