@@ -11,6 +11,7 @@
 #include "cli/commands.hpp"
 #include "cli/member_name.hpp"
 #include "cli/run_support.hpp"
+#include "cli/tls_options.hpp"
 #include "cluster/node_daemon.hpp"
 #include "nodes/audio_device.hpp"
 
@@ -25,9 +26,11 @@ struct CaptureArgs {
   std::string api = "jack";
   std::string device;
   std::string http;
+  TlsFiles tls;
 };
 
 int capture(const CaptureArgs& args) {
+  if (!tls_files_usable(args.tls)) return kExitInvalidInput;
   try {
     audio::DeviceRequest request;
     request.who = "capture --device";
@@ -46,6 +49,7 @@ int capture(const CaptureArgs& args) {
   }
   MemberOptions o;
   o.name = args.name;
+  o.tls = args.tls;
   const Address listen = parse_address(args.listen, PortZero::any_free_port);
   o.listen_host = listen.host;
   o.listen_port = listen.port;
@@ -85,6 +89,7 @@ void add_capture_command(CLI::App& app, Action& action) {
       ->check(address_check(PortZero::any_free_port));
   cmd->add_option("--http", args->http, "Serve /metrics and the health endpoints on HOST:PORT")
       ->check(address_check(PortZero::any_free_port));
+  add_tls_options(cmd, args->tls);
   cmd->callback([&action, args] { action = [args] { return capture(*args); }; });
 }
 

@@ -28,5 +28,6 @@ void add_deploy_command(CLI::App& app, Action& action);
 void add_pipelines_command(CLI::App& app, Action& action);
 void add_stop_command(CLI::App& app, Action& action);
 void add_devices_command(CLI::App& app, Action& action);
+void add_cluster_command(CLI::App& app, Action& action);
 
 }  // namespace streamlab::cli

@@ -9,6 +9,7 @@
 #include "cli/address.hpp"
 #include "cli/commands.hpp"
 #include "cli/run_support.hpp"
+#include "cli/tls_options.hpp"
 #include "cluster/cluster_client.hpp"
 
 namespace streamlab::cli {
@@ -20,9 +21,11 @@ struct DeployArgs {
   std::string cluster;
   std::uint64_t frames = 0;
   double timeout_s = 30;
+  TlsFiles tls;
 };
 
 int deploy(const DeployArgs& args) {
+  if (!tls_files_usable(args.tls)) return kExitInvalidInput;
   // Checked here first, so that mistakes in the file are reported with
   // this machine's view of it; the members check it again where nodes run.
   if (!load_or_report(args.pipeline)) return kExitInvalidInput;
@@ -30,7 +33,7 @@ int deploy(const DeployArgs& args) {
   std::stringstream text;
   text << in.rdbuf();
   const Address at = parse_address(args.cluster, PortZero::refused);
-  ClusterClient cluster(at.host, at.port);
+  ClusterClient cluster(at.host, at.port, args.tls);
   std::string summary, error;
   const auto timeout = std::chrono::milliseconds(static_cast<long>(args.timeout_s * 1000));
   if (!cluster.deploy(text.str(), args.pipeline, args.frames, timeout, summary, error)) {
@@ -56,6 +59,7 @@ void add_deploy_command(CLI::App& app, Action& action) {
   cmd->add_option("--timeout", args->timeout_s, "Give up after SECONDS")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  add_tls_options(cmd, args->tls);
   cmd->callback([&action, args] { action = [args] { return deploy(*args); }; });
 }
 

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   add_pipelines_command(app, action);
   add_stop_command(app, action);
   add_devices_command(app, action);
+  add_cluster_command(app, action);
 
   try {
     app.parse(argc, argv);

@@ -14,6 +14,7 @@
 #include "cli/address.hpp"
 #include "cli/commands.hpp"
 #include "cli/monitor_table.hpp"
+#include "cli/tls_options.hpp"
 #include "cluster/monitor_service.hpp"
 #include "runtime/node_metrics.hpp"
 
@@ -26,6 +27,7 @@ struct MonitorArgs {
   bool json = false;
   double watch_s = 0;
   double timeout_s = 3;
+  TlsFiles tls;
 };
 
 // Rates need two readings; a second apart is long enough for a rate to mean
@@ -84,9 +86,10 @@ nlohmann::json snapshot_json(const MetricsSnapshot& s) {
 }
 
 int monitor(const MonitorArgs& args) {
+  if (!tls_files_usable(args.tls)) return kExitInvalidInput;
   const Address address = parse_address(args.connect, PortZero::refused);
   const auto timeout = std::chrono::milliseconds(static_cast<long>(args.timeout_s * 1000));
-  MonitorClient client(address.host, address.port);
+  MonitorClient client(address.host, address.port, args.tls);
   std::string error;
   const auto take = [&]() { return client.query(timeout, error); };
   const auto unreachable = [&] {
@@ -143,6 +146,7 @@ void add_monitor_command(CLI::App& app, Action& action) {
                   "Give up on an address that does not answer within SECONDS")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  add_tls_options(cmd, args->tls);
   cmd->callback([&action, args] { action = [args] { return monitor(*args); }; });
 }
 

@@ -7,6 +7,7 @@
 #include "cli/commands.hpp"
 #include "cli/member_name.hpp"
 #include "cli/run_support.hpp"
+#include "cli/tls_options.hpp"
 #include "cluster/node_daemon.hpp"
 
 namespace streamlab::cli {
@@ -21,10 +22,13 @@ struct NodeArgs {
   std::uint32_t max_pipelines = 0;
   std::size_t threads = 0;
   double drain_timeout_s = 10;
+  TlsFiles tls;
 };
 
 int node(const NodeArgs& args) {
+  if (!tls_files_usable(args.tls)) return kExitInvalidInput;
   MemberOptions o;
+  o.tls = args.tls;
   o.name = args.name;
   const Address listen = parse_address(args.listen, PortZero::any_free_port);
   o.listen_host = listen.host;
@@ -73,6 +77,7 @@ void add_node_command(CLI::App& app, Action& action) {
                   "At exit, seconds to let the pipelines it coordinates drain")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  add_tls_options(cmd, args->tls);
   cmd->callback([&action, args] { action = [args] { return node(*args); }; });
 }
 

@@ -8,6 +8,7 @@
 
 #include "cli/address.hpp"
 #include "cli/commands.hpp"
+#include "cli/tls_options.hpp"
 #include "cluster/cluster_client.hpp"
 
 namespace streamlab::cli {
@@ -18,11 +19,13 @@ struct PipelinesArgs {
   std::string cluster;
   bool json = false;
   double timeout_s = 5;
+  TlsFiles tls;
 };
 
 int pipelines(const PipelinesArgs& args) {
+  if (!tls_files_usable(args.tls)) return kExitInvalidInput;
   const Address at = parse_address(args.cluster, PortZero::refused);
-  ClusterClient cluster(at.host, at.port);
+  ClusterClient cluster(at.host, at.port, args.tls);
   std::vector<PipelineRow> rows;
   std::string error;
   const auto timeout = std::chrono::milliseconds(static_cast<long>(args.timeout_s * 1000));
@@ -65,6 +68,7 @@ void add_pipelines_command(CLI::App& app, Action& action) {
   cmd->add_option("--timeout", args->timeout_s, "Give up after SECONDS")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  add_tls_options(cmd, args->tls);
   cmd->callback([&action, args] { action = [args] { return pipelines(*args); }; });
 }
 

@@ -56,7 +56,8 @@ void add_servers(const RunArgs& args, RunOptions& options) {
   if (!args.monitor.empty()) monitor_at = parse_address(args.monitor, PortZero::any_free_port);
   if (!args.http.empty()) http_at = parse_address(args.http, PortZero::any_free_port);
   if (!monitor_at && !http_at) return;
-  if (monitor_at) options.configure = enable_networking;
+  if (monitor_at)
+    options.configure = [](caf::actor_system_config& cfg) { enable_networking(cfg, {}); };
   options.on_start = [monitor_at, http_at](caf::actor_system& system,
                                            const caf::actor& monitor) -> std::shared_ptr<void> {
     auto servers = std::make_shared<Servers>();

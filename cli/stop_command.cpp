@@ -7,6 +7,7 @@
 
 #include "cli/address.hpp"
 #include "cli/commands.hpp"
+#include "cli/tls_options.hpp"
 #include "cluster/cluster_client.hpp"
 
 namespace streamlab::cli {
@@ -17,11 +18,13 @@ struct StopArgs {
   std::string name;
   std::string cluster;
   double timeout_s = 5;
+  TlsFiles tls;
 };
 
 int stop(const StopArgs& args) {
+  if (!tls_files_usable(args.tls)) return kExitInvalidInput;
   const Address at = parse_address(args.cluster, PortZero::refused);
-  ClusterClient cluster(at.host, at.port);
+  ClusterClient cluster(at.host, at.port, args.tls);
   PipelineRow row;
   std::string error;
   if (!cluster.stop(args.name, args.timeout_s, row, error)) {
@@ -46,6 +49,7 @@ void add_stop_command(CLI::App& app, Action& action) {
   cmd->add_option("--timeout", args->timeout_s, "Seconds to let it drain before the stop is forced")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  add_tls_options(cmd, args->tls);
   cmd->callback([&action, args] { action = [args] { return stop(*args); }; });
 }
 

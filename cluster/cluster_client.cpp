@@ -6,8 +6,8 @@
 
 namespace streamlab {
 
-ClusterClient::ClusterClient(std::string host, std::uint16_t port)
-    : client_(std::move(host), port, "cluster member") {}
+ClusterClient::ClusterClient(std::string host, std::uint16_t port, const TlsFiles& tls)
+    : client_(std::move(host), port, "cluster member", tls) {}
 
 template <class F>
 bool ClusterClient::ask(std::chrono::milliseconds timeout, std::string& error,

@@ -15,7 +15,8 @@ namespace streamlab {
 
 class ClusterClient {
  public:
-  ClusterClient(std::string host, std::uint16_t port);
+  // `tls`: checked with check_tls_files() already.
+  ClusterClient(std::string host, std::uint16_t port, const TlsFiles& tls = {});
 
   // `summary` says what runs where; `error` what is wrong with the pipeline
   // (one problem per line) or with the cluster.

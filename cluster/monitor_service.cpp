@@ -6,8 +6,8 @@
 
 namespace streamlab {
 
-MonitorClient::MonitorClient(std::string host, std::uint16_t port)
-    : client_(std::move(host), port, "monitor") {}
+MonitorClient::MonitorClient(std::string host, std::uint16_t port, const TlsFiles& tls)
+    : client_(std::move(host), port, "monitor", tls) {}
 
 std::optional<MetricsSnapshot> MonitorClient::query(std::chrono::milliseconds timeout,
                                                     std::string& error) {

@@ -18,7 +18,7 @@ namespace streamlab {
 // across queries (`monitor --watch`) and made again after a failed one.
 class MonitorClient {
  public:
-  MonitorClient(std::string host, std::uint16_t port);
+  MonitorClient(std::string host, std::uint16_t port, const TlsFiles& tls = {});
 
   // Connects if needed, then asks for a snapshot; everything within
   // `timeout`. On failure, nullopt and `error` says

@@ -12,7 +12,10 @@
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
+#include <caf/openssl/manager.hpp>
+#include <caf/openssl/publish.hpp>
 
+#include "cluster/openssl_error_queue.hpp"
 #include "cluster/remote_client.hpp"
 
 namespace streamlab {
@@ -62,10 +65,19 @@ std::string bind_failure(const std::string& host, std::uint16_t port) {
 
 }  // namespace
 
-void enable_networking(caf::actor_system_config& cfg) {
+void enable_networking(caf::actor_system_config& cfg, const TlsFiles& tls) {
   cfg.load<caf::io::middleman>();
   cfg.set("middleman.heartbeat-interval", caf::timespan{kHeartbeatInterval});
   cfg.set("middleman.connection-timeout", caf::timespan{kConnectionTimeout});
+  // Loaded only with certificates: without them CAF's OpenSSL module still
+  // connects, encrypted but accepting anyone, which must never pass for a
+  // secured cluster.
+  if (!tls.enabled()) return;
+  link_openssl_error_queue_fix();
+  cfg.load<caf::openssl::manager>();
+  cfg.set("openssl.certificate", tls.certificate);
+  cfg.set("openssl.key", tls.key);
+  cfg.set("openssl.cafile", tls.ca);
 }
 
 Published::Published(std::string host, std::uint16_t port, std::function<void()> unpublish)
@@ -86,13 +98,17 @@ std::shared_ptr<Published> publish_actor(caf::actor_system& system, const caf::a
     throw std::runtime_error("cannot publish the " + what + " on " + where +
                              ": the actor system has no middleman (enable_networking)");
   }
-  auto bound = system.middleman().publish(actor, port, host.c_str());
+  auto bound = system.has_openssl_manager() ? caf::openssl::publish(actor, port, host.c_str())
+                                            : system.middleman().publish(actor, port, host.c_str());
   if (!bound) {
     std::string reason = bind_failure(host, port);
     if (reason.empty()) reason = system.render(bound.error());
     throw std::runtime_error("cannot publish the " + what + " on " + where + ": " + reason);
   }
   const std::uint16_t actual = *bound;
+  // The plain middleman unpublishes TLS ports too: both hand the port to the
+  // same BASP broker. (caf::openssl::unpublish does not compile in 0.17.6:
+  // it names an atom that only later versions have.)
   return std::make_shared<Published>(
       host, actual, [&system, actor, actual] { system.middleman().unpublish(actor, actual); });
 }

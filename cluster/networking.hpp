@@ -1,11 +1,14 @@
 #pragma once
 // What every process that talks to another sets up: CAF's middleman with
-// heartbeats, and publishing an actor on an address.
+// heartbeats (and TLS when the cluster has certificates), and publishing
+// an actor on an address.
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+
+#include "cluster/tls_files.hpp"
 
 namespace caf {
 class actor;
@@ -18,8 +21,12 @@ namespace streamlab {
 // Loads the middleman and turns heartbeats on. CAF 0.17 ships them off, so
 // a stopped peer is never noticed; and a process without them is taken for
 // dead by one that has a connection timeout: every process that talks to
-// another calls this (notes/caf-0.17.md).
-void enable_networking(caf::actor_system_config& cfg);
+// another calls this (notes/caf-0.17.md). With `tls` (checked with
+// check_tls_files() first) it also loads CAF's OpenSSL module, which then
+// carries every publish and connect of this system (publish_actor,
+// connect_remote) and verifies both ends against the CA: a peer without a
+// certificate signed by it fails in the TLS handshake.
+void enable_networking(caf::actor_system_config& cfg, const TlsFiles& tls);
 
 // Where an actor is published, for as long as this object lives.
 class Published {
@@ -38,8 +45,9 @@ class Published {
   std::function<void()> unpublish_;
 };
 
-// Publishes `actor` on host:port only (port 0: any free port); the system
-// must have been configured with enable_networking(). Throws
+// Publishes `actor` on host:port only (port 0: any free port), over TLS
+// when the system was configured with certificates; the system must have
+// been configured with enable_networking(). Throws
 // std::runtime_error "cannot publish the <what> on HOST:PORT: <reason>".
 // The handle must go before the actor system does.
 std::shared_ptr<Published> publish_actor(caf::actor_system& system, const caf::actor& actor,

@@ -120,10 +120,14 @@ void stop_pipelines(caf::actor_system& system, const caf::actor& member, double 
 }  // namespace
 
 int run_member(const MemberOptions& o) {
+  if (const std::string bad = check_tls_files(o.tls); !bad.empty()) {
+    std::cerr << "error: " << bad << '\n';
+    return 1;
+  }
   caf::actor_system_config cfg;
   register_message_types(cfg);
   register_cluster_types(cfg);
-  enable_networking(cfg);
+  enable_networking(cfg, o.tls);
   cfg.set("scheduler.max-threads", scheduler_threads(o.threads));
   cfg.set("scheduler.policy", caf::atom("stealing"));
   caf::actor_system system{cfg};
@@ -146,13 +150,26 @@ int run_member(const MemberOptions& o) {
     return status;
   };
 
-  // CAF listens on loopback only; the world reaches it through the gate.
   std::shared_ptr<Published> published;
   std::unique_ptr<BaspGate> gate;
   std::unique_ptr<HttpEndpoints> http;
+  std::uint16_t port = 0;
   try {
-    published = publish_actor(system, member, "127.0.0.1", 0, "cluster member");
-    gate = std::make_unique<BaspGate>(o.listen_host, o.listen_port, published->port());
+    if (o.tls.enabled()) {
+      // With TLS, CAF listens on the member's address itself: the gate
+      // reads plain BASP headers and cannot read TLS, and it is not needed
+      // there, because the handshake refuses a peer without a certificate
+      // of the cluster's CA before CAF parses any BASP byte of it. (What
+      // the gate guards against, a forged header, could then come only
+      // from a process holding the cluster's certificates.)
+      published = publish_actor(system, member, o.listen_host, o.listen_port, "cluster member");
+      port = published->port();
+    } else {
+      // CAF listens on loopback only; the world reaches it through the gate.
+      published = publish_actor(system, member, "127.0.0.1", 0, "cluster member");
+      gate = std::make_unique<BaspGate>(o.listen_host, o.listen_port, published->port());
+      port = gate->port();
+    }
     if (!o.http_host.empty())
       http = std::make_unique<HttpEndpoints>(o.http_host, o.http_port, [&system, monitor] {
         return query_snapshot(system, monitor, kHttpSnapshotTimeout);
@@ -161,7 +178,7 @@ int run_member(const MemberOptions& o) {
     std::cerr << "error: " << e.what() << '\n';
     return leave(1);
   }
-  const std::string address = display_address(o.listen_host, gate->port());
+  const std::string address = display_address(o.listen_host, port);
   caf::anon_send(member, local_atom::value, address);
   MemberInfo me{o.name, address, member, host, monitor, o.max_pipelines};
 
@@ -183,10 +200,18 @@ int run_member(const MemberOptions& o) {
                o.join_host.empty() ? " (a new cluster)"
                                    : " (joined " + display_address(o.join_host, o.join_port) + ")");
   if (http) spdlog::info("HTTP endpoints on http://{}", display_address(o.http_host, http->port()));
-  spdlog::warn(
-      "the cluster is unauthenticated: any process that reaches {} can join, deploy, stop and "
-      "query (TLS is not available yet); keep it on loopback or a trusted network",
-      address);
+  if (o.tls.enabled()) {
+    spdlog::info(
+        "TLS: only processes with a certificate signed by the CA in {} can join, deploy, stop or "
+        "query",
+        o.tls.ca);
+  } else {
+    spdlog::warn(
+        "the cluster is unauthenticated: any process that reaches {} can join, deploy, stop and "
+        "query; keep it on loopback or a trusted network, or start every member and client with "
+        "--tls-cert, --tls-key and --tls-ca",
+        address);
+  }
 
   std::set<std::string> connected;
   keep_connected(system, member, me, connected);

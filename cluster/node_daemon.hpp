@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <string>
 
+#include "cluster/tls_files.hpp"
+
 namespace streamlab {
 
 struct MemberOptions {
@@ -22,6 +24,7 @@ struct MemberOptions {
   std::uint32_t max_pipelines = 0;  // 0: no bound
   std::size_t threads = 0;          // scheduler threads; 0: one per core
   double drain_timeout_s = 10;      // at exit, for the pipelines coordinated here
+  TlsFiles tls;                     // none: an unauthenticated cluster
   // Raised by signal handlers: the member drains its pipelines and leaves.
   const std::atomic<int>* interrupts = nullptr;
 };

@@ -18,10 +18,12 @@
 #include <caf/io/all.hpp>
 #include <caf/io/basp_broker.hpp>
 #include <caf/io/network/multiplexer.hpp>
+#include <caf/openssl/manager.hpp>
 
 #include "actors/message_types.hpp"
 #include "cluster/member.hpp"
 #include "cluster/networking.hpp"
+#include "cluster/tls_handshake.hpp"
 
 namespace streamlab {
 
@@ -102,6 +104,63 @@ bool is(const caf::error& err, caf::sec code) {
   return err.category() == caf::atom("system") && err.code() == static_cast<std::uint8_t>(code);
 }
 
+// What caf::openssl::remote_actor does, with the bounds it lacks: it waits
+// for the handshake forever (measured: a stopped TLS member holds it past
+// 10 s, spinning a core, and the process cannot exit), and its middleman
+// actor calls a blocking connect() (see connect_tcp). So a handshake of
+// our own must first complete within the timeout (tls_handshake.hpp), then
+// the same request goes to the OpenSSL middleman actor, with the time that
+// is left. Only a peer that stops in between can still hold CAF's.
+std::string connect_tls(caf::actor_system& system, const std::string& host, std::uint16_t port,
+                        milliseconds timeout, caf::actor& remote) {
+  const auto deadline = clock::now() + timeout;
+  caf::error failure;
+  for (;;) {
+    std::string reason;
+    const int fd = connect_tcp(host, port, remaining(deadline), reason);
+    if (fd < 0) return reason;
+    const auto& cfg = system.config();
+    const TlsHandshake ours = tls_handshake(
+        fd, {cfg.openssl_certificate, cfg.openssl_key, cfg.openssl_cafile}, remaining(deadline));
+    close(fd);
+    if (ours.timed_out)
+      return "no TLS handshake within " + format_ms(timeout) +
+             " (a stopped or hung process, or not a StreamLab port)";
+    if (!ours.error.empty()) return ours.error;
+    failure = caf::error{};
+    caf::scoped_actor self{system};
+    self->request(system.openssl_manager().actor_handle(), remaining(deadline),
+                  caf::connect_atom::value, host, port)
+        .receive(
+            [&](caf::node_id&, caf::strong_actor_ptr& actor, std::set<std::string>&) {
+              if (actor) remote = caf::actor_cast<caf::actor>(std::move(actor));
+            },
+            [&](caf::error& err) { failure = std::move(err); });
+    if (remote) return {};
+    if (!failure) return "a CAF node listens there, but publishes no actor on that port";
+    // The TLS handshake comes on top of BASP's, so it can miss the
+    // heartbeat tick that drops unfinished handshakes (see connect_remote).
+    if (!is(failure, caf::sec::connection_timeout) ||
+        clock::now() + kHandshakeRetryPause >= deadline)
+      break;
+    std::this_thread::sleep_for(kHandshakeRetryPause);
+  }
+  if (is(failure, caf::sec::request_timeout) || is(failure, caf::sec::connection_timeout))
+    return "no TLS handshake within " + format_ms(timeout) +
+           " (a stopped or hung process, or not a StreamLab port)";
+  // Measured: the peer closes the connection when either certificate is
+  // not signed by the other end's CA, or when we have none.
+  if (is(failure, caf::sec::disconnect_during_handshake))
+    return "TLS handshake failed (is this process's certificate signed by the cluster's CA, "
+           "and is --tls-ca that CA?)";
+  // What CAF reports when the far end answers the TLS hello with plain BASP
+  // bytes (measured), or drops it without a word.
+  if (is(failure, caf::sec::cannot_connect_to_node))
+    return "TLS handshake failed: the far end does not speak TLS (a member started without "
+           "--tls-cert, --tls-key and --tls-ca?)";
+  return "TLS: " + system.render(failure);
+}
+
 }  // namespace
 
 std::string display_address(const std::string& host, std::uint16_t port) {
@@ -111,6 +170,7 @@ std::string display_address(const std::string& host, std::uint16_t port) {
 
 std::string connect_remote(caf::actor_system& system, const std::string& host, std::uint16_t port,
                            milliseconds timeout, caf::actor& remote) {
+  if (system.has_openssl_manager()) return connect_tls(system, host, port, timeout, remote);
   const auto deadline = clock::now() + timeout;
   for (;;) {
     std::string reason;
@@ -145,9 +205,12 @@ std::string connect_remote(caf::actor_system& system, const std::string& host, s
     if (is(failure, caf::sec::request_timeout) || is(failure, caf::sec::connection_timeout))
       return "no CAF handshake within " + format_ms(timeout) +
              " (a stopped or hung process, or not a StreamLab port)";
+    // A member that requires TLS closes the connection at once (measured:
+    // ~4 ms), as anything else that does not speak BASP does.
     if (is(failure, caf::sec::malformed_basp_message) ||
         is(failure, caf::sec::disconnect_during_handshake))
-      return "the port does not speak CAF's protocol (not a StreamLab port)";
+      return "the port does not speak CAF's protocol in the clear (a member that requires TLS: "
+             "give --tls-cert, --tls-key and --tls-ca; or not a StreamLab port)";
     if (is(failure, caf::sec::incompatible_versions) ||
         is(failure, caf::sec::incompatible_application_ids))
       return "a CAF node of another version or application listens there";
@@ -162,10 +225,10 @@ struct RemoteClient::Impl {
   std::unique_ptr<caf::actor_system> system;  // after cfg, which it refers to
   caf::actor remote;                          // null until connected, and after a failure
 
-  Impl(std::string h, std::uint16_t p) : host(std::move(h)), port(p) {
+  Impl(std::string h, std::uint16_t p, const TlsFiles& tls) : host(std::move(h)), port(p) {
     register_message_types(cfg);
     register_cluster_types(cfg);
-    enable_networking(cfg);
+    enable_networking(cfg, tls);
     // One request at a time: a large scheduler would only cost start-up time.
     cfg.set("scheduler.max-threads", 2);
     system = std::make_unique<caf::actor_system>(cfg);
@@ -177,8 +240,9 @@ struct RemoteClient::Impl {
   }
 };
 
-RemoteClient::RemoteClient(std::string host, std::uint16_t port, std::string what)
-    : impl_(std::make_unique<Impl>(std::move(host), port)), what_(std::move(what)) {}
+RemoteClient::RemoteClient(std::string host, std::uint16_t port, std::string what,
+                           const TlsFiles& tls)
+    : impl_(std::make_unique<Impl>(std::move(host), port, tls)), what_(std::move(what)) {}
 
 RemoteClient::~RemoteClient() = default;
 
