@@ -5,7 +5,7 @@
 # amplitude 0.2 at 48 kHz). Everything it starts is stopped by PID.
 #
 #   scripts/jack-test-server.sh start NAME [TONE_CLIENT...]   server + tone clients, ready
-#   scripts/jack-test-server.sh kill NAME    the server only: it goes away under its clients
+#   scripts/jack-test-server.sh kill NAME    the server only, SIGKILLed: it crashes under its clients
 #   scripts/jack-test-server.sh stop NAME    everything started under NAME, then its files
 #
 # The PIDs are kept in $STREAMLAB_JACK_STATE_DIR (default: /tmp) as
@@ -14,10 +14,12 @@
 # RATE (48000) and PERIOD (256) in the environment. Exit status 0 when
 # done; 1 with the reason on stderr.
 #
-# jackd is only ever stopped with SIGTERM (SIGKILL after 10 s): a server
-# that dies without unregistering keeps its slot in JACK's machine-wide
-# server registry (/dev/shm/jack-shm-registry, 8 slots, reclaimed only by
-# a server of the same name), and 8 such leaks stop every JACK server here.
+# `stop` ends jackd with SIGTERM (SIGKILL after 10 s): a server that dies
+# without unregistering keeps its slot in JACK's machine-wide server
+# registry (/dev/shm/jack-shm-registry, 8 slots, reclaimed only by a server
+# of the same name), and 8 such leaks stop every JACK server here. `kill`
+# is the exception (see there); `start` also resets a registry full of
+# such leaks when no jackd is alive.
 set -euo pipefail
 
 usage() {
@@ -109,9 +111,23 @@ case "$command" in
       # default --port-max (2048) needs ~107 MB of /dev/shm. A long client
       # timeout: on a loaded machine, opening a client (RtAudio opens one
       # per device it probes) can take seconds.
-      jackd --name "$name" --no-realtime --port-max 256 --timeout 10000 -d dummy --rate "$rate" \
-        --period "$period" >"$log" 2>&1 </dev/null &
-      server=$!
+      # Under a parent that waits for it: jackd killed (`kill`) is reaped at
+      # once, where this machine's init may leave it a zombie, which JACK's
+      # registry takes for a live server of that name.
+      pid_file="$state_dir/streamlab-jack-$name.jackd"
+      rm -f "$pid_file"
+      (
+        jackd --name "$name" --no-realtime --port-max 256 --timeout 10000 -d dummy --rate "$rate" \
+          --period "$period" >"$log" 2>&1 </dev/null &
+        echo $! >"$pid_file"
+        wait
+      ) >/dev/null 2>&1 </dev/null &
+      for ((i = 0; i < 50; i++)); do
+        [[ -s $pid_file ]] && break
+        sleep 0.02
+      done
+      server=$(cat "$pid_file")
+      rm -f "$pid_file"
       echo "server $server" >>"$pids_file"
       if wait_for_ports "" 100 && alive "$server"; then break; fi
       stop_pid "$server"
@@ -134,9 +150,21 @@ case "$command" in
     done
     ;;
   kill)
+    # A crash, with SIGKILL. A SIGTERMed server first tells its clients of
+    # every client it removes, and libjack deadlocks (seen 2 times in ~25
+    # runs: jack_client_close waiting forever on a lock that a notification
+    # thread it cancelled still held) when RtAudio closes its client during
+    # those. The registry slot this leaks is taken back by the server of
+    # the same name that `start` brings up next.
     [[ -f $pids_file ]] || exit 0
     while read -r role pid; do
-      if [[ $role == server ]]; then stop_pid "$pid"; fi
+      if [[ $role == server ]] && alive "$pid"; then
+        kill -KILL "$pid" 2>/dev/null || true
+        for ((i = 0; i < 50; i++)); do
+          alive "$pid" || break
+          sleep 0.1
+        done
+      fi
     done <"$pids_file"
     ;;
   stop)

@@ -75,7 +75,7 @@ class JackTestServer {
     for (const auto& t : tones_) cmd += " " + t;
     return run(cmd);
   }
-  // The server goes away under its clients (they die with it).
+  // The server crashes (SIGKILL) under its clients.
   void kill() { run(script() + " kill " + name_); }
   void stop() { run(script() + " stop " + name_); }
 
