@@ -33,10 +33,8 @@ void close_stream(RtAudio& rt);
 
 // The same for a stream found dead. When a JACK server shuts down, RtAudio
 // closes the stream itself, from a thread of its own; closing it here at
-// the same time closes the JACK client twice, which was seen to deadlock
-// libjack (jack_client_close waiting forever while holding the lock every
-// jack_client_open takes, so nothing in the process could open JACK again).
-// So this first waits, for at most `bound_ms`, for that close to finish.
+// the same time would close the JACK client twice, concurrently. So this
+// first waits, for at most `bound_ms`, for that close to finish.
 void close_dead_stream(RtAudio& rt, int bound_ms = 3000);
 
 // How long without a callback before a stream counts as dead: many
