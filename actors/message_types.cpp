@@ -7,6 +7,7 @@ namespace streamlab {
 
 void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<Frame>("streamlab.frame");
+  cfg.add_message_type<FrameBatch>("streamlab.frame_batch");
   cfg.add_message_type<NodeSnapshot>("streamlab.node_snapshot");
   cfg.add_message_type<EdgeSnapshot>("streamlab.edge_snapshot");
   cfg.add_message_type<NodeReport>("streamlab.node_report");

@@ -5,6 +5,7 @@
 // a frame is one Cap'n Proto blob rather than a float-by-float vector (which
 // costs 8-27 us per frame, notes/caf-0.17.md).
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <type_traits>
@@ -28,8 +29,23 @@
 namespace streamlab {
 
 // Data path (subject to credits).
-// (data, port, index on the edge, Frame)
+// (data, port, index on the edge of the batch's first frame, FrameBatch)
 using data_atom = caf::atom_constant<caf::atom("data")>;
+// Consecutive frames of one edge in one message: what a node emits in one
+// turn goes out together, so a message (its mailbox element, and across
+// processes its BASP header and credit share) carries up to kMaxFrames frames
+// rather than one. The capacity is fixed so the frames live inside the
+// message's one allocation, never in one of their own.
+struct FrameBatch {
+  static constexpr std::uint32_t kMaxFrames = 16;
+  std::uint32_t count = 0;
+  std::array<Frame, kMaxFrames> frames;
+
+  bool empty() const { return count == 0; }
+  bool full() const { return count == kMaxFrames; }
+  void push(const Frame& frame) { frames[count++] = frame; }
+};
+
 // Flow control and stream structure (never subject to credits). A credit
 // carries the consumer's cumulative count of frames consumed on that edge,
 // not a delta: a credit lost with a failed actor is made good by the next.
@@ -203,6 +219,25 @@ typename Inspector::result_type inspect(Inspector& f, Frame& x) {
       return caf::none;
     });
     return f(caf::meta::type_name("frame"), bytes, decode);
+  }
+}
+
+// Each frame is its own Cap'n Proto message (messages/frame.capnp), after
+// the count; a count over the capacity is refused before any frame is read.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, FrameBatch& x) {
+  if constexpr (std::is_same<Inspector, caf::detail::stringification_inspector>::value) {
+    return f(caf::meta::type_name("frame_batch"), x.count);
+  } else {
+    if (auto err = f(caf::meta::type_name("frame_batch"), x.count)) return err;
+    if (x.count > FrameBatch::kMaxFrames)
+      return caf::make_error(caf::sec::invalid_argument,
+                             "a frame batch of " + std::to_string(x.count) +
+                                 " frames, over its capacity of " +
+                                 std::to_string(FrameBatch::kMaxFrames));
+    for (std::uint32_t i = 0; i < x.count; ++i)
+      if (auto err = f(x.frames[i])) return err;
+    return caf::none;
   }
 }
 

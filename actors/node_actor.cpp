@@ -17,8 +17,11 @@ namespace streamlab {
 namespace {
 
 // Steps one actor runs before it lets its mailbox in again, so a fast
-// source cannot starve control messages (stop, credits) of its own.
+// source cannot starve control messages (stop, credits) of its own; and
+// the time after which it does so whatever the count, so a slow node that
+// was handed a whole batch answers a stop after one step, not sixteen.
 constexpr int kStepsPerTurn = 16;
+constexpr std::int64_t kMaxTurnNs = 1'000'000;  // read off the coarse clock
 
 // A live source is polled at least this far apart, whatever it asks for
 // (its poll interval, or a due time that has already passed).
@@ -109,6 +112,8 @@ struct Output {
   std::uint64_t sent = 0;
   std::uint64_t acked = 0;
   FrameRing unacked;  // kept for a re-send until the consumer reports them consumed
+  FrameBatch outbox;  // sent frames not yet handed to CAF: they go at the end of the turn
+  std::uint64_t outbox_first = 0;  // the edge index of the outbox's first frame
   bool eos_sent = false;
   std::uint64_t max_in_flight = 0;
   std::uint64_t buffered_bytes = 0;  // samples of the unacked frames
@@ -208,10 +213,11 @@ class node_actor : public caf::event_based_actor {
     // A replacement cannot know which of its predecessor's frames reached
     // consumers that were themselves replaced since: it sends them all again.
     if (setup_->resume)
-      for (const auto& out : outputs_) resend_unacked(out);
+      for (auto& out : outputs_) resend_unacked(out);
     return {
-        [this](data_atom, std::uint32_t port, std::uint64_t index, const Frame& frame) {
-          on_data(port, index, frame);
+        [this](data_atom, std::uint32_t port, std::uint64_t first, const FrameBatch& batch) {
+          for (std::uint32_t i = 0; i < batch.count; ++i) receive(port, first + i, batch.frames[i]);
+          pump();
         },
         [this](credit_atom, std::uint32_t port, std::uint64_t consumed) {
           on_credit(current_sender(), port, consumed);
@@ -297,7 +303,7 @@ class node_actor : public caf::event_based_actor {
 
   // `index` is the frame's position on its edge: re-sends after a
   // re-wiring may repeat frames this node already has, and are dropped here.
-  void on_data(std::uint32_t port, std::uint64_t index, const Frame& frame) {
+  void receive(std::uint32_t port, std::uint64_t index, const Frame& frame) {
     if (port >= inputs_.size()) {
       spdlog::error("node \"{}\": frame for input port {} it does not have", setup_->node_id, port);
       return;
@@ -325,7 +331,6 @@ class node_actor : public caf::event_based_actor {
       metrics_.drop(DropReason::overflow);
       spdlog::error("node \"{}\": input {} overflowed its capacity", setup_->node_id, port);
     }
-    pump();
   }
 
   void on_credit(const caf::strong_actor_ptr& sender, std::uint32_t port, std::uint64_t consumed) {
@@ -364,16 +369,45 @@ class node_actor : public caf::event_based_actor {
   }
 
   // Idempotent: the consumer drops frames it already has.
-  void resend_unacked(const Output& out) {
+  void resend_unacked(Output& out) {
+    out.outbox.count = 0;  // what it held is among the unacked
     for (std::size_t i = 0; i < out.unacked.size(); ++i)
-      send(out.link.consumer, data_atom::value, out.link.port, out.acked + i, out.unacked.at(i));
+      stage(out, out.acked + i, out.unacked.at(i));
+    flush(out);
     if (out.eos_sent) send(out.link.consumer, eos_atom::value, out.link.port);
+  }
+
+  // Frames of one turn wait in the edge's outbox and leave together;
+  // nothing ever waits in an outbox past the end of a turn.
+  void stage(Output& out, std::uint64_t index, const Frame& frame) {
+    if (!out.outbox.empty() && index != out.outbox_first + out.outbox.count) flush(out);
+    if (out.outbox.empty()) out.outbox_first = index;
+    out.outbox.push(frame);
+    if (out.outbox.full()) flush(out);
+  }
+
+  void flush(Output& out) {
+    if (out.outbox.empty()) return;
+    send(out.link.consumer, data_atom::value, out.link.port, out.outbox_first,
+         std::move(out.outbox));
+    out.outbox.count = 0;
+  }
+
+  void flush_all() {
+    for (auto& out : outputs_) flush(out);
+  }
+
+  // A turn of work, after which whatever was sent is on its way.
+  void pump() {
+    pump_steps();
+    flush_all();
   }
 
   // Does all the work that is possible now: send what waits, then step the
   // node while there is input and room downstream. Returns to the mailbox
-  // after a bounded number of steps.
-  void pump() {
+  // after a bounded number of steps, or of time.
+  void pump_steps() {
+    const std::int64_t turn_start = coarse_ns();
     for (int step = 0; step < kStepsPerTurn && !done_; ++step) {
       if (!send_produced()) {  // waiting for room downstream
         wait_started();
@@ -388,6 +422,7 @@ class node_actor : public caf::event_based_actor {
         begin_finish();
         continue;
       }
+      if (step > 0 && coarse_ns() - turn_start >= kMaxTurnNs) break;  // what was made is sent
       if (is_source() ? !source_step() : !process_step()) return;
     }
     if (!done_ && !pump_scheduled_) {
@@ -664,7 +699,7 @@ class node_actor : public caf::event_based_actor {
   // consumer is done with it.
   void send_frame(const Frame& frame) {
     for (auto& out : outputs_) {
-      send(out.link.consumer, data_atom::value, out.link.port, out.sent, frame);
+      stage(out, out.sent, frame);
       out.unacked.push(frame);
       out.buffered_bytes += frame.sample_count() * sizeof(float);
       ++out.sent;
@@ -781,6 +816,7 @@ class node_actor : public caf::event_based_actor {
   // to a consumer that fails later.
   void complete() {
     for (auto& out : outputs_) {
+      flush(out);  // the end of stream comes after every frame
       send(out.link.consumer, eos_atom::value, out.link.port);
       out.eos_sent = true;
     }

@@ -93,10 +93,13 @@ TEST_CASE("the pool stops allocating once the pipeline is warm", "[actors][alloc
   RunResult r = run_pipeline(spec, test_registry(), options);
   REQUIRE(r.started);
   REQUIRE(log->seqs.size() == 11000);
-  // Buffers in use at once are bounded by the edge capacities, so after
-  // warm-up every buffer comes back from the pool.
+  // Buffers in use at once are bounded by the edge capacities (two edges
+  // of the default 32) plus one being made per node, so the pool allocates
+  // at most that many, however long the run: nearly all of them during the
+  // first 1000 frames, and every one of the 22000 buffers after comes back.
+  constexpr std::uint64_t kInUseBound = 2 * 32 + 3;
   CHECK(log->misses_after_warmup > 0);
-  CHECK(pool.stats().misses == log->misses_after_warmup);
+  CHECK(pool.stats().misses <= kInUseBound);
   CHECK(pool.stats().hits >= 2 * 11000 - pool.stats().misses);
 }
 
