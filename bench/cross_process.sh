@@ -8,9 +8,11 @@
 # StreamLab: two cluster members (`streamlab node`), a sine on member a and a
 # null sink on member b (1024-sample float32 frames, edge capacity 64), so
 # every frame crosses the processes as Cap'n Proto bytes under credits.
-# Timed from `deploy` until `pipelines` reports it finished (polled every
-# 20 ms). GStreamer: audiotestsrc (sine, same frames) ! tcpclientsink into
-# tcpserversrc ! fakesink, whole-process wall time of the sender.
+# Timed from `deploy --wait` starting until it returns with the pipeline
+# finished (it asks every 100 ms over its one connection: polling with a
+# process per question cost as much CPU as the edge itself). GStreamer:
+# audiotestsrc (sine, same frames) ! tcpclientsink into tcpserversrc !
+# fakesink, whole-process wall time of the sender.
 # Both print MB/s of sample data (4096 bytes a frame) and frames/s.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -53,11 +55,8 @@ streamlab_run() {  # prints MB/s
 JSON
   local t0 t1
   t0=$(date +%s%N)
-  "$bin" --log-level warn deploy "$work/p.json" --frames "$frames" --cluster "127.0.0.1:$port_a" >/dev/null
-  until "$bin" --log-level warn pipelines --json --cluster "127.0.0.1:$port_a" |
-      python3 -c "import json,sys; sys.exit(0 if any(r['name']=='$name' and r['state']=='finished' for r in json.load(sys.stdin)) else 1)"; do
-    sleep 0.02
-  done
+  "$bin" --log-level warn deploy "$work/p.json" --wait --frames "$frames" \
+    --cluster "127.0.0.1:$port_a" >/dev/null
   t1=$(date +%s%N)
   python3 -c "print('%.1f' % ($frames * 4096 / (($t1 - $t0) / 1e9) / 1e6))"
 }

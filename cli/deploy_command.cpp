@@ -1,10 +1,13 @@
-// streamlab deploy PIPELINE.json --cluster HOST:PORT: place a pipeline's
-// nodes over the cluster's members, start it, and return.
+// streamlab deploy PIPELINE.json --cluster HOST:PORT [--wait]: place a
+// pipeline's nodes over the cluster's members, start it, and return (or,
+// with --wait, stay until it ends, for scripts and batch jobs).
 
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
+#include <thread>
 
 #include "cli/address.hpp"
 #include "cli/commands.hpp"
@@ -21,14 +24,44 @@ struct DeployArgs {
   std::string cluster;
   std::uint64_t frames = 0;
   double timeout_s = 30;
+  bool wait = false;
   TlsFiles tls;
 };
+
+// Asks every 100 ms over the one connection (not a process per question,
+// which would cost the machine more than a fast pipeline's own work).
+int wait_for_end(ClusterClient& cluster, const std::string& name,
+                 std::chrono::milliseconds timeout) {
+  for (;;) {
+    std::vector<PipelineRow> rows;
+    std::string error;
+    if (!cluster.pipelines(timeout, rows, error)) {
+      std::cerr << "error: while waiting for pipeline \"" << name << "\" to end: " << error << '\n';
+      return kExitUnreachable;
+    }
+    const PipelineRow* row = nullptr;
+    for (const auto& r : rows)
+      if (r.name == name) row = &r;
+    if (!row) {
+      std::cerr << "error: pipeline \"" << name << "\" is no longer listed by the cluster\n";
+      return kExitUnreachable;
+    }
+    if (row->state == "finished" || row->state == "failed") {
+      std::cout << "pipeline \"" << name << "\" " << row->state;
+      if (!row->reason.empty()) std::cout << ": " << row->reason;
+      std::cout << '\n';
+      return row->state == "finished" ? kExitOk : kExitRunFailed;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
 
 int deploy(const DeployArgs& args) {
   if (!tls_files_usable(args.tls)) return kExitInvalidInput;
   // Checked here first, so that mistakes in the file are reported with
   // this machine's view of it; the members check it again where nodes run.
-  if (!load_or_report(args.pipeline)) return kExitInvalidInput;
+  const std::optional<PipelineSpec> spec = load_or_report(args.pipeline);
+  if (!spec) return kExitInvalidInput;
   std::ifstream in(args.pipeline);
   std::stringstream text;
   text << in.rdbuf();
@@ -40,8 +73,8 @@ int deploy(const DeployArgs& args) {
     std::cerr << "error: " << error << "\nnothing was started\n";
     return kExitInvalidInput;
   }
-  std::cout << summary << '\n';
-  return kExitOk;
+  std::cout << summary << std::endl;
+  return args.wait ? wait_for_end(cluster, spec->name, timeout) : kExitOk;
 }
 
 }  // namespace
@@ -59,6 +92,8 @@ void add_deploy_command(CLI::App& app, Action& action) {
   cmd->add_option("--timeout", args->timeout_s, "Give up after SECONDS")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd->add_flag("--wait", args->wait,
+                "Stay until the pipeline ends: exit 0 if it finished, 2 if it failed");
   add_tls_options(cmd, args->tls);
   cmd->callback([&action, args] { action = [args] { return deploy(*args); }; });
 }

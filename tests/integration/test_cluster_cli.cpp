@@ -148,6 +148,40 @@ TEST_CASE("a pipeline deployed over three members delivers every frame", "[integ
   CHECK((*sink)["process"] == "c");
 }
 
+TEST_CASE("deploy --wait returns when the pipeline ends, with how it ended",
+          "[integration][cluster]") {
+  ScratchDir dir;
+  Member a = start_member(dir, "a");
+  Member b = start_member(dir, "b", &a);
+  dir.write("fine.json", R"({"name":"fine","nodes":[
+      {"id":"src","type":"sine","on":"a"},{"id":"sink","type":"null_sink","on":"b"}],
+    "connections":[{"from":"src","to":"sink"}]})");
+  const Timed fine =
+      run_bounded(dir, "deploy fine.json --wait --frames 20000 --cluster " + a.address(), 60);
+  INFO(fine.outcome.err);
+  CHECK(fine.outcome.status == 0);
+  CHECK_THAT(fine.outcome.out, Catch::Contains("pipeline \"fine\" finished"));
+  // Over when it returned: nothing left to wait for.
+  CHECK(state_of(pipelines(dir, b), "fine") == "finished");
+  const nlohmann::json doc = snapshot(dir, b);
+  const auto* sink = node_row(doc, "fine", "sink");
+  REQUIRE(sink);
+  CHECK((*sink)["frames_in"] == 20000);
+
+  // A node that fails for good fails its pipeline: exit status 2.
+  dir.write("doomed.json", R"({"name":"doomed","nodes":[
+      {"id":"src","type":"sine","on":"a"},
+      {"id":"bad","type":"fault","on":"b","config":{"fail_every":5,"action":"throw"},
+       "supervision":{"restart":{"strategy":"never"}}},
+      {"id":"sink","type":"null_sink","on":"a"}],
+    "connections":[{"from":"src","to":"bad"},{"from":"bad","to":"sink"}]})");
+  const Timed doomed =
+      run_bounded(dir, "deploy doomed.json --wait --frames 1000 --cluster " + b.address(), 60);
+  INFO(doomed.outcome.out);
+  CHECK(doomed.outcome.status == 2);
+  CHECK_THAT(doomed.outcome.out, Catch::Contains("pipeline \"doomed\" failed"));
+}
+
 TEST_CASE("a member lost with kill -9 mid-stream: its node is placed again, every frame counted",
           "[integration][cluster]") {
   ScratchDir dir;
