@@ -18,6 +18,7 @@
 #include "nodes/builtin_types.hpp"
 #include "nodes/frame_grid.hpp"
 #include "nodes/node_support.hpp"
+#include "nodes/overrun_loss.hpp"
 #include "runtime/latency_histogram.hpp"
 #include "runtime/spsc_ring.hpp"
 
@@ -117,6 +118,7 @@ class AudioCaptureNode final : public Node {
         rate_(small_uint_field(config.at("sample_rate"))),
         frame_size_(small_uint_field(config.at("frame_size"))),
         grid_(ctx.epoch_ns, rate_, frame_size_, 0),
+        overruns_(rate_),
         aligned_(ctx.epoch_ns == 0) {
     pacing_.numbered_by_time = ctx.epoch_ns != 0;
     pacing_.overflow = overflow_from(config.at("overflow").get<std::string>());
@@ -222,6 +224,7 @@ class AudioCaptureNode final : public Node {
     add("callback_period_p99_us", periods_.percentile_ns(99) / 1e3);
     add("period_frames", period_);
     add("xruns", static_cast<double>(s.device_overruns.load()));
+    add("xrun_frames_filled", static_cast<double>(overrun_frames_));
     add("ring_overflows", static_cast<double>(s.ring_overflows.load()));
     add("ring_overflow_frames", static_cast<double>(s.ring_overflow_frames.load()));
     add("ring_fill_ratio",
@@ -287,6 +290,7 @@ class AudioCaptureNode final : public Node {
                                                   static_cast<double>(s.samples.capacity()));
     BlockStamp b;
     while (s.stamps.pop(b)) {
+      count_overrun_losses(b);
       observe(b);
       if (!aligned_) align(b);
       if (have_last_ && b.first_frame > next_frame_) fill_gap(b, out);
@@ -304,6 +308,18 @@ class AudioCaptureNode final : public Node {
       }
       frames_captured_ += b.frames;
     }
+  }
+
+  // Frames a device overrun lost (nodes/overrun_loss.hpp) get their place
+  // back: from the block where the loss is known, positions count them, and
+  // fill_gap() keeps their place with silence, so the stream lines up with
+  // the wall clock and with other captures of the server again.
+  void count_overrun_losses(BlockStamp& b) {
+    b.first_frame += overrun_frames_;
+    const std::uint64_t lost = overruns_.observe(b.first_frame + b.frames, b.frames, b.wall_ns,
+                                                 (b.status & RTAUDIO_INPUT_OVERFLOW) != 0);
+    overrun_frames_ += lost;
+    b.first_frame += lost;
   }
 
   // Callback period, clock drift and spinning, from the blocks' own times.
@@ -446,9 +462,11 @@ class AudioCaptureNode final : public Node {
   std::int64_t current_ts_ = 0;
   std::uint64_t seq_ = 0;
   FrameGrid grid_;
-  bool aligned_;                   // frames are being cut (on the grid, in a pipeline)
-  std::uint64_t start_frame_ = 0;  // device position of the first frame's first sample
-  std::uint64_t next_frame_ = 0;   // device position the next block should start at
+  OverrunLoss overruns_;
+  std::uint64_t overrun_frames_ = 0;  // lost to overruns, filled with silence
+  bool aligned_;                      // frames are being cut (on the grid, in a pipeline)
+  std::uint64_t start_frame_ = 0;     // device position of the first frame's first sample
+  std::uint64_t next_frame_ = 0;      // device position the next block should start at
   std::uint64_t frames_captured_ = 0;
 
   LatencyHistogram periods_;
