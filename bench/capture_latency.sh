@@ -67,7 +67,7 @@ f = mic.get("figures", {})
 e2e = sink["end_to_end_latency_us"]
 print(f"{label}: {mic['frames_out']} frames; capture->sink latency p50 {e2e['p50']/1e3:.2f} ms, "
       f"p99 {e2e['p99']/1e3:.2f} ms, max {e2e['max']/1e3:.2f} ms")
-print(f"  xruns {f.get('xruns', 0):.0f}, ring overflows {f.get('ring_overflows', 0):.0f} "
+print(f"  xruns {f.get('xruns', 0):.0f} ({f.get('xrun_frames_filled', 0):.0f} frames lost, filled), ring overflows {f.get('ring_overflows', 0):.0f} "
       f"({f.get('ring_overflow_frames', 0):.0f} frames), dropped {sum(mic['dropped'].values())}, "
       f"restarts {mic['restarts']}, state {mic['state']}")
 print(f"  callback period p50 {f.get('callback_period_p50_us', 0)/1e3:.2f} ms, "

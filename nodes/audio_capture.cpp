@@ -7,6 +7,7 @@
 #include <rtaudio/RtAudio.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <cstring>
@@ -182,6 +183,7 @@ class AudioCaptureNode final : public Node {
       throw std::runtime_error(who_ + ": cannot open input device \"" + device_.name + "\" on " +
                                audio::display_name(api_));
     period_ = period;
+    held_limit_ = std::clamp<std::size_t>(ring_frames / std::max(period_, 1u) / 2, 1, held_.size());
     grid_ = FrameGrid(ctx.epoch_ns, rate_, frame_size_, period_);
     stall_limit_ns_ = audio::stall_limit_ns(period_, rate_);
   }
@@ -204,6 +206,7 @@ class AudioCaptureNode final : public Node {
     // with silence); the error comes with the next call, so the actor sends
     // these frames before it fails.
     drain(out);
+    place_held(overruns_.settle(), out);
     complete_partial(out);
     failure_ = who_ + ": " + why;
     return out.empty() ? Status::error(failure_) : Status::ok();
@@ -212,6 +215,7 @@ class AudioCaptureNode final : public Node {
   Status finish(FrameList& out) override {
     close();
     drain(out);
+    place_held(overruns_.settle(), out);
     complete_partial(out);
     return Status::ok();
   }
@@ -290,36 +294,53 @@ class AudioCaptureNode final : public Node {
                                                   static_cast<double>(s.samples.capacity()));
     BlockStamp b;
     while (s.stamps.pop(b)) {
-      count_overrun_losses(b);
-      observe(b);
-      if (!aligned_) align(b);
-      if (have_last_ && b.first_frame > next_frame_) fill_gap(b, out);
-      next_frame_ = b.first_frame + b.frames;
-      std::uint64_t left = b.frames;
-      std::uint64_t at = b.first_frame;
-      while (left > 0) {
-        const std::size_t chunk = std::min<std::size_t>(left, scratch_.size() / channels_);
-        const std::size_t got = s.samples.pop(scratch_.data(), chunk * channels_);
-        // The callback pushes a block's samples before its stamp, so they are there.
-        append(scratch_.data(), got / channels_, b, at, out);
-        left -= got / channels_;
-        at += got / channels_;
-        if (got == 0) break;  // cannot happen; never loop forever on a defect
+      b.first_frame += overrun_frames_;
+      const bool flagged = (b.status & RTAUDIO_INPUT_OVERFLOW) != 0;
+      std::uint64_t lost =
+          overruns_.observe(b.first_frame + b.frames, b.frames, b.wall_ns, flagged);
+      if (!overruns_.pending() && held_count_ == 0) {
+        place(b, out);
+        continue;
       }
-      frames_captured_ += b.frames;
+      held_[held_count_++] = b;
+      if (overruns_.pending() && held_count_ == held_limit_) lost = overruns_.settle();
+      if (!overruns_.pending()) place_held(lost, out);
     }
   }
 
-  // Frames a device overrun lost (nodes/overrun_loss.hpp) get their place
-  // back: from the block where the loss is known, positions count them, and
-  // fill_gap() keeps their place with silence, so the stream lines up with
-  // the wall clock and with other captures of the server again.
-  void count_overrun_losses(BlockStamp& b) {
-    b.first_frame += overrun_frames_;
-    const std::uint64_t lost = overruns_.observe(b.first_frame + b.frames, b.frames, b.wall_ns,
-                                                 (b.status & RTAUDIO_INPUT_OVERFLOW) != 0);
+  // After an overrun's flag, blocks are held (their samples stay in the
+  // ring) until what it lost is known (nodes/overrun_loss.hpp): then they
+  // are placed with the lost frames counted, and fill_gap() keeps the lost
+  // frames' place with silence, right where they were lost. So the stream
+  // stays on the wall clock and in line with other captures of the server.
+  void place_held(std::uint64_t lost, FrameList& out) {
     overrun_frames_ += lost;
-    b.first_frame += lost;
+    for (std::size_t i = 0; i < held_count_; ++i) {
+      held_[i].first_frame += lost;
+      place(held_[i], out);
+    }
+    held_count_ = 0;
+  }
+
+  // Moves one block's samples from the ring into frames.
+  void place(const BlockStamp& b, FrameList& out) {
+    CallbackState& s = *state_;
+    observe(b);
+    if (!aligned_) align(b);
+    if (have_last_ && b.first_frame > next_frame_) fill_gap(b, out);
+    next_frame_ = b.first_frame + b.frames;
+    std::uint64_t left = b.frames;
+    std::uint64_t at = b.first_frame;
+    while (left > 0) {
+      const std::size_t chunk = std::min<std::size_t>(left, scratch_.size() / channels_);
+      const std::size_t got = s.samples.pop(scratch_.data(), chunk * channels_);
+      // The callback pushes a block's samples before its stamp, so they are there.
+      append(scratch_.data(), got / channels_, b, at, out);
+      left -= got / channels_;
+      at += got / channels_;
+      if (got == 0) break;  // cannot happen; never loop forever on a defect
+    }
+    frames_captured_ += b.frames;
   }
 
   // Callback period, clock drift and spinning, from the blocks' own times.
@@ -464,9 +485,12 @@ class AudioCaptureNode final : public Node {
   FrameGrid grid_;
   OverrunLoss overruns_;
   std::uint64_t overrun_frames_ = 0;  // lost to overruns, filled with silence
-  bool aligned_;                      // frames are being cut (on the grid, in a pipeline)
-  std::uint64_t start_frame_ = 0;     // device position of the first frame's first sample
-  std::uint64_t next_frame_ = 0;      // device position the next block should start at
+  std::array<BlockStamp, 64> held_;   // blocks since an overrun, until its loss is known
+  std::size_t held_count_ = 0;
+  std::size_t held_limit_ = 1;     // what the ring can keep besides what keeps coming
+  bool aligned_;                   // frames are being cut (on the grid, in a pipeline)
+  std::uint64_t start_frame_ = 0;  // device position of the first frame's first sample
+  std::uint64_t next_frame_ = 0;   // device position the next block should start at
   std::uint64_t frames_captured_ = 0;
 
   LatencyHistogram periods_;

@@ -49,14 +49,27 @@ class OverrunLoss {
     recent_[blocks_++ % kWindow] = zero;
     if (!pending_) return 0;
     after_ = std::min(after_, zero);
+    frames_ = frames;
     if (++after_blocks_ < kWindow) return 0;
+    return settle();
+  }
+
+  // A flag was seen and what it lost is not known yet.
+  bool pending() const { return pending_; }
+
+  // What the latest flags lost, from the blocks seen after them so far
+  // (kWindow of them when observe() settles it; fewer when the caller
+  // cannot wait any longer).
+  std::uint64_t settle() {
+    if (!pending_) return 0;
     pending_ = false;
-    const double lost_blocks = std::round((after_ - before_) * rate_ / 1e9 / frames);
+    const double lost_blocks = std::round((after_ - before_) * rate_ / 1e9 / frames_);
     if (!(lost_blocks >= 1)) return 0;  // nothing lost (or nothing to compare with)
-    const std::uint64_t lost = static_cast<std::uint64_t>(lost_blocks) * frames;
-    // The window holds only blocks after the loss: as the caller counts
-    // them from now on, with the lost frames added back.
-    for (double& z : recent_) z -= static_cast<double>(lost) * 1e9 / rate_;
+    const std::uint64_t lost = static_cast<std::uint64_t>(lost_blocks) * frames_;
+    // The blocks since the flag are counted from now on with the lost
+    // frames added back: so are the ones of the window.
+    for (std::size_t i = 0; i < std::min<std::size_t>(after_blocks_, kWindow); ++i)
+      recent_[(blocks_ - 1 - i) % kWindow] -= static_cast<double>(lost) * 1e9 / rate_;
     return lost;
   }
 
@@ -73,6 +86,7 @@ class OverrunLoss {
   double before_ = 0;     // position 0 as the blocks before the first flag put it
   double after_ = 0;      // ... and as those since the latest flag put it
   std::size_t after_blocks_ = 0;
+  std::uint32_t frames_ = 1;  // per block, lately
 };
 
 }  // namespace streamlab

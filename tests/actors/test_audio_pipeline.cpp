@@ -366,8 +366,9 @@ TEST_CASE(
   // grid and starts them on the server's block boundary nearest its slot,
   // whenever it started, so their first common frame holds the same
   // samples. Later frames do too: a client that misses a JACK cycle the
-  // other gets (an xrun on a loaded machine) puts the lost block back as
-  // silence once it knows, 8 blocks later (nodes/overrun_loss.hpp). Before
+  // other gets (an xrun on a loaded machine) holds the blocks after it
+  // until it knows what it lost, 8 blocks later, and puts the lost block
+  // back as silence where it was lost (nodes/overrun_loss.hpp). Without
   // that, CI saw 102 of 506 frames equal after one such xrun.
   const std::uint64_t common = std::max(log_a->seqs.front(), log_b->seqs.front());
   const std::size_t in_a = common - log_a->seqs.front();
@@ -385,8 +386,10 @@ TEST_CASE(
                             << figure(b, "xrun_frames_filled"));
   CHECK(log_a->firsts[in_a] == log_b->firsts[in_b]);
   CHECK(log_a->rms[in_a] == log_b->rms[in_b]);
-  // Each loss costs the frames of its window, a few per xrun.
-  CHECK(equal >= both * 8 / 10);
+  // Around a loss the two differ (one has silence where the other has
+  // the tone), for a frame or two; a loss the other client does not
+  // share is rare, and so is a misjudged one.
+  CHECK(equal >= both * 9 / 10);
 
   // The tone (0.2 peak, 0.14 RMS), not silence, and the mix is the sum.
   CHECK(log_a->rms[log_a->rms.size() - 20] > 0.1);

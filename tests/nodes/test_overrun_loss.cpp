@@ -108,3 +108,32 @@ TEST_CASE("losses far apart are each counted once", "[nodes][overrun]") {
   CHECK(reported[1].frames == 2 * kBlock);
   CHECK(reported[2].frames == kBlock);
 }
+
+TEST_CASE("a loss can be settled before its window is full", "[nodes][overrun]") {
+  OverrunLoss loss(kRate);
+  const std::int64_t zero = 1'700'000'000'000'000'000;
+  std::uint64_t end = 0;
+  auto block_at = [&](std::uint64_t cycle) {
+    return zero + static_cast<std::int64_t>((cycle + 1) * kBlockNs) + 50'000;
+  };
+  for (std::uint64_t cycle = 0; cycle < 20; ++cycle) {
+    end += kBlock;
+    CHECK(loss.observe(end, kBlock, block_at(cycle), false) == 0);
+  }
+  CHECK_FALSE(loss.pending());
+  CHECK(loss.settle() == 0);  // nothing to settle
+  // Cycles 20 and 21 missed; 22 comes flagged, then two more.
+  for (std::uint64_t cycle = 22; cycle < 25; ++cycle) {
+    end += kBlock;
+    CHECK(loss.observe(end, kBlock, block_at(cycle), cycle == 22) == 0);
+    CHECK(loss.pending());
+  }
+  CHECK(loss.settle() == 2 * kBlock);
+  CHECK_FALSE(loss.pending());
+  // Counted from now on with the loss added back, the stream goes on clean.
+  end += 2 * kBlock;
+  for (std::uint64_t cycle = 25; cycle < 60; ++cycle) {
+    end += kBlock;
+    CHECK(loss.observe(end, kBlock, block_at(cycle), cycle == 40) == 0);
+  }
+}
