@@ -698,6 +698,10 @@ class node_actor : public caf::event_based_actor {
   // Every consumer gets the same buffer, and each edge keeps it until its
   // consumer is done with it.
   void send_frame(const Frame& frame) {
+    // A live source's own end-to-end latency is how late its frames leave:
+    // its timer's wake-up, and any wait for room.
+    if (live_ && frame.timestamp_ns > 0 && arrival_timing_.due())
+      metrics_.end_to_end.record(wall_ns() - frame.timestamp_ns);
     for (auto& out : outputs_) {
       stage(out, out.sent, frame);
       out.unacked.push(frame);

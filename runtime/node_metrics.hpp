@@ -35,6 +35,7 @@ struct NodeMetrics {
   std::array<std::uint64_t, kDropReasonCount> dropped{};
   LatencyHistogram latency;     // time spent in the node's process step
   LatencyHistogram end_to_end;  // from a frame's source timestamp to its arrival here
+                                // (at a live source: to its departure)
   // Where the actor's time goes (as Flink reports it): in the node, or
   // holding output that no consumer has room for; the rest is idle.
   std::int64_t started_ns = 0;  // steady clock

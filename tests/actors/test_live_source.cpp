@@ -363,6 +363,11 @@ TEST_CASE("a real-time sine through a chain keeps its frame timestamps one perio
   CHECK(src.frames_out + dropped(src, DropReason::overflow) == 30);
   CHECK(row(r, "out").frames_in == src.frames_out);
   CHECK(row(r, "out").end_to_end_p50_us > 0);
+  // The source's own end-to-end latency is how late its frames left (its
+  // timer's wake-up): part of every later node's, frame by frame.
+  CHECK(src.end_to_end_p50_us > 0);
+  CHECK(row(r, "amp").end_to_end_p50_us >= src.end_to_end_p50_us);
+  CHECK(row(r, "out").end_to_end_p50_us >= src.end_to_end_p50_us);
   std::lock_guard<std::mutex> lock(log->mutex);
   REQUIRE(log->seqs.size() == src.frames_out);
   REQUIRE_FALSE(log->seqs.empty());
