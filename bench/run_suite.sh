@@ -51,7 +51,9 @@
 #      members, sine on one, null sink on the other, 1024-sample frames):
 #      MB/s of sample data from deploy to finished | audiotestsrc !
 #      tcpclientsink into tcpserversrc ! fakesink; bench/cross_process.sh
-#      (100000 frames, --quick 5000)
+#      (200000 frames, --quick 30000). Then the round trip of live frames
+#      a -> b -> a, p50/p99 us | the same through a relaying gst-launch;
+#      bench/cross_process_latency.sh (300 frames, --quick 150)
 #
 # Benchmarks print figures; nothing here is a test. The exit status is
 # non-zero only when something fails to build or run, or a figure is
@@ -280,7 +282,7 @@ node_end_to_end() {
     END { if (!found) exit 1 }' "$1"
 }
 
-run_live_once() { # kind -> "p50 p99"
+run_live_once() { # kind -> "p50 p99", and for streamlab "p50 p99 source-p50"
   local kind=$1 secs log status=0 out
   secs=$(live_seconds)
   log=$(mktemp)
@@ -288,7 +290,12 @@ run_live_once() { # kind -> "p50 p99"
     out=$(mktemp)
     "$streamlab" --log-level warn run "$repo/bench/pipelines/live_sine_gain3_null.json" \
       --duration "$secs" --quiet --metrics-json "$out" >"$log" 2>&1 || status=$?
-    if ((status == 0)) && ! node_end_to_end "$out" sink; then status=1; fi
+    local sink tone
+    if ((status == 0)) && sink=$(node_end_to_end "$out" sink) && tone=$(node_end_to_end "$out" tone); then
+      echo "$sink ${tone% *}"
+    else
+      status=1
+    fi
     rm -f "$out"
   else
     local what words
@@ -318,16 +325,24 @@ run_live_case() {
   echo
   echo "== case 5: live-paced latency, 5 nodes: real-time sine -> 3 gains -> null sink"
   echo "   48 kHz, 1024-sample frames (21.3 ms apart), $(live_seconds) s per run; end-to-end latency in us, ratio = streamlab p50 / gstreamer p50 (lower is better)"
-  echo "   streamlab: sink end_to_end from --metrics-json (frame due -> sink, wake-up lateness included); gstreamer: latency tracer src -> sink"
+  echo "   streamlab: sink end_to_end from --metrics-json (frame due -> sink, the source's wake-up lateness included);"
+  echo "   gstreamer: latency tracer, from the source's push (after its clock wait) to the sink, so without it;"
+  echo "   like for like, streamlab from its source's departure: sink p50 - source p50 (the source's own end_to_end)"
   echo "   $(machine_line)"
+  local departed="" p50 p99 src
   for ((i = 0; i < 2; i++)); do p50s[i]=""; p99s[i]=""; done
   for ((rep = 1; rep <= repeats; rep++)); do
     line="   run $rep:"
     for ((i = 0; i < 2; i++)); do
       r=$(run_live_once "${kinds[i]}") || exit 1
-      p50s[i]+="${r% *} "
-      p99s[i]+="${r#* } "
-      line+="  ${labels[i]} p50 ${r% *} p99 ${r#* }"
+      read -r p50 p99 src <<<"$r"
+      p50s[i]+="$p50 "
+      p99s[i]+="$p99 "
+      line+="  ${labels[i]} p50 $p50 p99 $p99"
+      if [[ -n "$src" ]]; then
+        departed+="$((p50 - src)) "
+        line+=" (source $src)"
+      fi
     done
     echo "$line"
   done
@@ -340,8 +355,14 @@ run_live_case() {
   read -r med99 _ _ < <(tr ' ' '\n' <<<"${p99s[1]}" | grep . | summary)
   x=$(ratio "$ours" "$med")
   printf '   %-30s %10s %10s %10s %10s %9sx\n' "${labels[1]}" "$med" "$mn" "$mx" "$med99" "$x"
-  add_summary 5 "live 5-node chain, p50 us" "$ours" "$med" "${labels[1]}" "${x}x" "(lower is better)"
-  add_summary "" "live 5-node chain, p99 us" "$ours99" "$med99" "${labels[1]}" "$(ratio "$ours99" "$med99")x" ""
+  local dep
+  read -r dep mn mx < <(tr ' ' '\n' <<<"$departed" | grep . | summary)
+  printf '   %-30s %10s %10s %10s %10s %9sx\n' "streamlab from departure" "$dep" "$mn" "$mx" "" "$(ratio "$dep" "$med")"
+  add_summary 5 "live 5-node chain, p50 us, due" "$ours" "$med" "${labels[1]}" "${x}x" "(lower is better)"
+  add_summary "" "  p50 us, from departure" "$dep" "$med" "${labels[1]}" "$(ratio "$dep" "$med")x" \
+    "<= 0.5x: $(awk -v r="$(ratio "$dep" "$med")" 'BEGIN { print (r <= 0.5 ? "met" : "missed") }')"
+  add_summary "" "  p99 us, due" "$ours99" "$med99" "${labels[1]}" "$(ratio "$ours99" "$med99")x" \
+    "< 1000 us: $(awk -v v="$ours99" 'BEGIN { print (v < 1000 ? "met" : "missed") }')"
 }
 
 run_cross_case() {
@@ -350,7 +371,7 @@ run_cross_case() {
   local log ours theirs
   log=$(mktemp)
   if ! STREAMLAB_BUILD_DIR="$build_dir" "$repo/bench/cross_process.sh" "$repeats" \
-    "$((quick ? 5000 : 100000))" >"$log" 2>&1; then
+    "$((quick ? 30000 : 200000))" >"$log" 2>&1; then
     sed 's/^/   /' "$log"
     rm -f "$log"
     echo "run_suite: bench/cross_process.sh failed" >&2
@@ -362,6 +383,30 @@ run_cross_case() {
   rm -f "$log"
   add_summary 6 "cross-process edge, MB/s" "${ours:-?}" "${theirs:-?}" "tcpclientsink->tcpserversrc" \
     "$([[ -n "$ours" && -n "$theirs" ]] && ratio "$ours" "$theirs" || echo '?')x" ">= 1x (266 MB/s)"
+
+  echo
+  echo "== case 6: round trip of live frames a -> b -> a (bench/cross_process_latency.sh)"
+  log=$(mktemp)
+  if ! STREAMLAB_BUILD_DIR="$build_dir" "$repo/bench/cross_process_latency.sh" "$repeats" \
+    "$((quick ? 150 : 300))" >"$log" 2>&1; then
+    sed 's/^/   /' "$log"
+    rm -f "$log"
+    echo "run_suite: bench/cross_process_latency.sh failed" >&2
+    exit 1
+  fi
+  sed 's/^/   /' "$log"
+  local p50 p99 g50 g99
+  read -r p50 p99 < <(sed -n 's/^streamlab  *median p50 *\([0-9]*\)  *p99 *\([0-9]*\).*/\1 \2/p' "$log")
+  read -r g50 g99 < <(sed -n 's/^gstreamer  *median p50 *\([0-9]*\)  *p99 *\([0-9]*\).*/\1 \2/p' "$log")
+  local d50
+  d50=$(sed -n 's/^streamlab from its source.s departure.*: p50 \([0-9]*\) us.*/\1/p' "$log")
+  rm -f "$log"
+  add_summary "" "  round trip p50 us, due" "${p50:-?}" "${g50:-?}" "tcp, relayed by a 2nd gst" \
+    "$([[ -n "$p50" && -n "$g50" ]] && ratio "$p50" "$g50" || echo '?')x" "(lower is better)"
+  add_summary "" "  round trip p50 us, departure" "${d50:-?}" "${g50:-?}" "tcp, relayed by a 2nd gst" \
+    "$([[ -n "$d50" && -n "$g50" ]] && ratio "$d50" "$g50" || echo '?')x" ""
+  add_summary "" "  round trip p99 us, due" "${p99:-?}" "${g99:-?}" "tcp, relayed by a 2nd gst" \
+    "$([[ -n "$p99" && -n "$g99" ]] && ratio "$p99" "$g99" || echo '?')x" ""
 }
 
 run_alloc_case() {
