@@ -63,15 +63,6 @@ for feature in audiotestsrc tcpclientsink tcpclientsrc tcpserversrc tcpserversin
     break
   fi
 done
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do { kill -9 "$p" && wait "$p"; } 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 # Whether something listens on 127.0.0.1:$1 (a test connection would be the
 # one client a tcpserversrc accepts, so /proc/net/tcp is read instead).
 listening() { awk -v p="$(printf '0100007F:%04X' "$1")" '$2 == p && $4 == "0A" { f = 1 } END { exit !f }' /proc/net/tcp; }
@@ -79,21 +70,9 @@ listening() { awk -v p="$(printf '0100007F:%04X' "$1")" '$2 == p && $4 == "0A" {
 stream_s=$(awk -v n="$frames" 'BEGIN { printf "%.2f", n * 1024 / 48000 }')
 grace_polls=150 # 0.2 s apart: 30 s
 
-port_a="$(free_port)"; port_b="$(free_port)"
-"$bin" --log-level warn node --name a --listen "127.0.0.1:$port_a" 2>"$work/a.err" & pids+=($!)
-sleep 0.3
-"$bin" --log-level warn node --name b --listen "127.0.0.1:$port_b" --join "127.0.0.1:$port_a" \
-  2>"$work/b.err" & pids+=($!)
-# Until a lists both members up (at most 30 s: a loaded machine is slow to start them).
-members_up() {
-  "$bin" --log-level error monitor --json --connect "127.0.0.1:$port_a" 2>/dev/null |
-    python3 -c "import json,sys; m=json.load(sys.stdin).get('members',[]); sys.exit(0 if sum(x['state']=='up' for x in m)==2 else 1)"
-}
-for ((i = 0; i < 150; i++)); do
-  members_up && break
-  sleep 0.2
-done
-members_up || { echo "cross_process_latency: members a and b did not come up:" >&2; cat "$work"/*.err >&2; exit 1; }
+bench_name=cross_process_latency
+# shellcheck source=bench/two_members.sh
+source "$repo/bench/two_members.sh"
 
 pipeline_json() { # name -> the pipeline file, a -> b -> a
   cat >"$work/$1.json" <<JSON

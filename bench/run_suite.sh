@@ -365,48 +365,47 @@ run_live_case() {
     "< 1000 us: $(awk -v v="$ours99" 'BEGIN { print (v < 1000 ? "met" : "missed") }')"
 }
 
-run_cross_case() {
-  echo
-  echo "== case 6: one cross-process edge over loopback, MB/s of samples (bench/cross_process.sh)"
-  local log ours theirs
+# Runs bench/$1 with the build and the remaining arguments into file $log,
+# shown indented; a failure ends the suite.
+run_bench_script() {
+  local script=$1
+  shift
   log=$(mktemp)
-  if ! STREAMLAB_BUILD_DIR="$build_dir" "$repo/bench/cross_process.sh" "$repeats" \
-    "$((quick ? 30000 : 200000))" >"$log" 2>&1; then
+  if ! STREAMLAB_BUILD_DIR="$build_dir" "$repo/bench/$script" "$@" >"$log" 2>&1; then
     sed 's/^/   /' "$log"
     rm -f "$log"
-    echo "run_suite: bench/cross_process.sh failed" >&2
+    echo "run_suite: bench/$script failed" >&2
     exit 1
   fi
   sed 's/^/   /' "$log"
+}
+
+# The ratio of two figures, or ? when one is missing.
+ratio_or_unknown() { if [[ -n "$1" && -n "$2" ]]; then ratio "$1" "$2"; else echo '?'; fi; }
+
+run_cross_case() {
+  local log ours theirs p50 p99 g50 g99 d50
+  echo
+  echo "== case 6: one cross-process edge over loopback, MB/s of samples (bench/cross_process.sh)"
+  run_bench_script cross_process.sh "$repeats" "$((quick ? 30000 : 200000))"
   ours=$(sed -n 's/^streamlab *median *\([0-9.]*\) MB\/s.*/\1/p' "$log")
   theirs=$(sed -n 's/^gstreamer *median *\([0-9.]*\) MB\/s.*/\1/p' "$log")
   rm -f "$log"
   add_summary 6 "cross-process edge, MB/s" "${ours:-?}" "${theirs:-?}" "tcpclientsink->tcpserversrc" \
-    "$([[ -n "$ours" && -n "$theirs" ]] && ratio "$ours" "$theirs" || echo '?')x" ">= 1x (266 MB/s)"
+    "$(ratio_or_unknown "$ours" "$theirs")x" ">= 1x (266 MB/s)"
 
   echo
   echo "== case 6: round trip of live frames a -> b -> a (bench/cross_process_latency.sh)"
-  log=$(mktemp)
-  if ! STREAMLAB_BUILD_DIR="$build_dir" "$repo/bench/cross_process_latency.sh" "$repeats" \
-    "$((quick ? 150 : 300))" >"$log" 2>&1; then
-    sed 's/^/   /' "$log"
-    rm -f "$log"
-    echo "run_suite: bench/cross_process_latency.sh failed" >&2
-    exit 1
-  fi
-  sed 's/^/   /' "$log"
-  local p50 p99 g50 g99
+  run_bench_script cross_process_latency.sh "$repeats" "$((quick ? 150 : 300))"
   read -r p50 p99 < <(sed -n 's/^streamlab  *median p50 *\([0-9]*\)  *p99 *\([0-9]*\).*/\1 \2/p' "$log")
   read -r g50 g99 < <(sed -n 's/^gstreamer  *median p50 *\([0-9]*\)  *p99 *\([0-9]*\).*/\1 \2/p' "$log")
-  local d50
   d50=$(sed -n 's/^streamlab from its source.s departure.*: p50 \([0-9]*\) us.*/\1/p' "$log")
   rm -f "$log"
-  add_summary "" "  round trip p50 us, due" "${p50:-?}" "${g50:-?}" "tcp, relayed by a 2nd gst" \
-    "$([[ -n "$p50" && -n "$g50" ]] && ratio "$p50" "$g50" || echo '?')x" "(lower is better)"
-  add_summary "" "  round trip p50 us, departure" "${d50:-?}" "${g50:-?}" "tcp, relayed by a 2nd gst" \
-    "$([[ -n "$d50" && -n "$g50" ]] && ratio "$d50" "$g50" || echo '?')x" ""
-  add_summary "" "  round trip p99 us, due" "${p99:-?}" "${g99:-?}" "tcp, relayed by a 2nd gst" \
-    "$([[ -n "$p99" && -n "$g99" ]] && ratio "$p99" "$g99" || echo '?')x" ""
+  local side="tcp, relayed by a 2nd gst"
+  add_summary "" "  round trip p50 us, due" "${p50:-?}" "${g50:-?}" "$side" "$(ratio_or_unknown "$p50" "$g50")x" \
+    "(lower is better)"
+  add_summary "" "  round trip p50 us, departure" "${d50:-?}" "${g50:-?}" "$side" "$(ratio_or_unknown "$d50" "$g50")x" ""
+  add_summary "" "  round trip p99 us, due" "${p99:-?}" "${g99:-?}" "$side" "$(ratio_or_unknown "$p99" "$g99")x" ""
 }
 
 run_alloc_case() {
