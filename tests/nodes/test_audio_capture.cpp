@@ -35,6 +35,12 @@ double figure(const Node& node, const std::string& name) {
   return 0;
 }
 
+bool silent(const Frame& f) {
+  for (std::size_t i = 0; i < f.sample_count(); ++i)
+    if (f.samples.data()[i] != 0.0f) return false;
+  return true;
+}
+
 struct Polled {
   std::vector<Frame> frames;
   std::string error;
@@ -117,9 +123,16 @@ TEST_CASE("audio_capture records the tone of a JACK client: frequency, level, ga
     REQUIRE(f.sample_rate == 48000);
     if (i > 0) {
       // Capture times follow the device: one frame length apart (with the
-      // callbacks' scheduling jitter).
+      // callbacks' scheduling jitter). Silence that stands for frames an
+      // xrun lost can land a block off (JACK reports an xrun from another
+      // thread, often after the next cycle; a burst of late callbacks can
+      // make a loss look a block longer): next to it, times may step back
+      // by up to a block and the jitter.
       const double gap_ms = (f.timestamp_ns - got.frames[i - 1].timestamp_ns) / 1e6;
-      CHECK(gap_ms > 0.0);
+      if (silent(f) || silent(got.frames[i - 1]))
+        CHECK(gap_ms > -2 * 256e3 / 48000);
+      else
+        CHECK(gap_ms > 0.0);
       CHECK(gap_ms < 250.0);  // the dummy backend stalls on a loaded machine
     }
   }
