@@ -1,7 +1,7 @@
 // streamlab run PIPELINE.json: validate, run until the sources end (or a
 // limit, or Ctrl-C), print the per-node table, write the metrics snapshot.
-// While it runs, it can serve its monitor (--monitor) and HTTP endpoints
-// (--http).
+// While it runs, it can serve its monitor (--monitor, with TLS given the
+// --tls-* flags) and HTTP endpoints (--http).
 
 #include <atomic>
 #include <chrono>
@@ -19,6 +19,7 @@
 #include "cli/problem_output.hpp"
 #include "cli/run_report.hpp"
 #include "cli/run_support.hpp"
+#include "cli/tls_options.hpp"
 #include "cluster/http_endpoints.hpp"
 #include "cluster/monitor_service.hpp"
 #include "nodes/registry.hpp"
@@ -38,6 +39,7 @@ struct RunArgs {
   bool quiet = false;
   std::string monitor;  // HOST:PORT, validated by the option's check
   std::string http;
+  TlsFiles tls;  // for the monitor
 };
 
 // An HTTP scrape waits this long for the pipelines' figures before
@@ -57,7 +59,9 @@ void add_servers(const RunArgs& args, RunOptions& options) {
   if (!args.http.empty()) http_at = parse_address(args.http, PortZero::any_free_port);
   if (!monitor_at && !http_at) return;
   if (monitor_at)
-    options.configure = [](caf::actor_system_config& cfg) { enable_networking(cfg, {}); };
+    options.configure = [tls = args.tls](caf::actor_system_config& cfg) {
+      enable_networking(cfg, tls);
+    };
   options.on_start = [monitor_at, http_at](caf::actor_system& system,
                                            const caf::actor& monitor) -> std::shared_ptr<void> {
     auto servers = std::make_shared<Servers>();
@@ -79,6 +83,12 @@ void add_servers(const RunArgs& args, RunOptions& options) {
 }
 
 int run(const RunArgs& args) {
+  if (!tls_files_usable(args.tls)) return kExitInvalidInput;
+  if (args.tls.enabled() && args.monitor.empty()) {
+    std::cerr << "error: --tls-cert, --tls-key and --tls-ca secure --monitor, which is not "
+                 "given\n";
+    return kExitInvalidInput;
+  }
   const auto& registry = NodeRegistry::builtin();
   std::optional<PipelineSpec> loaded = load_or_report(args.pipeline);
   if (!loaded) return kExitInvalidInput;
@@ -145,6 +155,7 @@ void add_run_command(CLI::App& app, Action& action) {
                   "While running, serve /metrics, /livez, /readyz, /health/live and "
                   "/health/ready on HOST:PORT (port 0: any free port)")
       ->check(address_check(PortZero::any_free_port));
+  add_tls_options(cmd, args->tls);
   cmd->callback([&action, args] { action = [args] { return run(*args); }; });
 }
 

@@ -251,3 +251,48 @@ TEST_CASE("a TLS cluster admits only certificates of its CA", "[integration][clu
     CHECK(nlohmann::json::parse(listed.outcome.out)["members"].size() == 2);
   }
 }
+
+TEST_CASE("a run's monitor with TLS answers only certificates of its CA",
+          "[integration][monitor][tls]") {
+  ScratchDir dir;
+  make_certs(dir, "pki", "run");
+  make_certs(dir, "foreign", "x");
+  dir.write("p.json", R"({"name":"watched","nodes":[
+      {"id":"src","type":"sine","config":{"realtime":true}},
+      {"id":"sink","type":"null_sink"}],
+    "connections":[{"from":"src","to":"sink"}]})");
+
+  const Timed alone = run_bounded(dir, "run p.json --frames 10 " + tls_flags("pki", "run"));
+  CHECK(alone.outcome.status == 1);
+  CHECK_THAT(alone.outcome.err, Catch::Contains("secure --monitor, which is not given"));
+
+  std::vector<std::string> args{"run",     "p.json",    "--duration", "60",
+                                "--quiet", "--monitor", "127.0.0.1:0"};
+  for (auto& w : split(tls_flags("pki", "run"))) args.push_back(w);
+  Child run(dir, args, "run");
+  const auto port = run.wait_for_port(R"(monitor listening on 127\.0\.0\.1:(\d+))");
+  const std::string connect =
+      "monitor --json --timeout 10 --connect 127.0.0.1:" + std::to_string(port);
+
+  // The port is announced before the pipeline starts: ask until it runs.
+  Timed with;
+  for (const auto end = Clock::now() + kSettleLimit; Clock::now() < end;) {
+    with = run_bounded(dir, connect + " " + tls_flags("pki", "client"));
+    if (with.outcome.status == 0 && nlohmann::json::parse(with.outcome.out)["nodes"].size() == 2)
+      break;
+    std::this_thread::sleep_for(200ms);
+  }
+  INFO(with.outcome.err);
+  REQUIRE(with.outcome.status == 0);
+  CHECK(nlohmann::json::parse(with.outcome.out)["pipelines"][0]["name"] == "watched");
+
+  const Timed without = run_bounded(dir, connect);
+  CHECK(without.outcome.status == 1);
+  CHECK_THAT(without.outcome.err, Catch::Contains("does not speak CAF's protocol in the clear"));
+  CHECK(without.seconds < kRefusalLimitS);
+
+  const Timed foreign = run_bounded(dir, connect + " " + tls_flags("foreign", "client", "pki"));
+  CHECK(foreign.outcome.status == 1);
+  CHECK_THAT(foreign.outcome.err, Catch::Contains("refused our certificate foreign/client.pem"));
+  CHECK(foreign.seconds < kRefusalLimitS);
+}
