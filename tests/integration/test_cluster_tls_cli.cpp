@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../jack_test_server.hpp"
 #include "cli_test_support.hpp"
 #include "process_test_support.hpp"
 
@@ -295,4 +296,50 @@ TEST_CASE("a run's monitor with TLS answers only certificates of its CA",
   CHECK(foreign.outcome.status == 1);
   CHECK_THAT(foreign.outcome.err, Catch::Contains("refused our certificate foreign/client.pem"));
   CHECK(foreign.seconds < kRefusalLimitS);
+}
+
+TEST_CASE("a capture member joins a TLS cluster with its certificate and feeds a pipeline",
+          "[integration][cluster][tls][audio]") {
+  JackTestServer jack("tlsc", {"tone"});
+  if (!jack.usable()) return;
+  ScratchDir dir;
+  make_certs(dir, "pki", "a,mic1");
+  Member a = start_member(dir, "a", tls_flags("pki", "a"));
+  std::vector<std::string> args{"capture",  "--name",    "mic1",     "--join",     a.address(),
+                                "--device", jack.tone(), "--listen", "127.0.0.1:0"};
+  for (auto& w : split(tls_flags("pki", "mic1"))) args.push_back(w);
+  Child mic(dir, args, "mic1");
+  mic.wait_for_port(R"(member "mic1" listening on 127\.0\.0\.1:(\d+))");
+  dir.write("listen.json", R"({"name":"listen","nodes":[
+      {"id":"mic","type":"audio_capture","on":"mic1",
+       "config":{"api":"jack","device":")" +
+                               jack.tone() + R"(","channels":2}},
+      {"id":"out","type":"null_sink","on":"a"}],
+    "connections":[{"from":"mic","to":"out"}]})");
+  const std::string client = tls_flags("pki", "client");
+  const Timed t = run_bounded(
+      dir, "deploy listen.json --wait --frames 100 --cluster " + a.address() + " " + client, 60);
+  INFO(t.outcome.err);
+  REQUIRE(t.outcome.status == 0);
+  CHECK_THAT(t.outcome.out, Catch::Contains("mic@mic1 out@a"));
+  CHECK_THAT(t.outcome.out, Catch::Contains("pipeline \"listen\" finished"));
+  const Timed snapshot =
+      run_bounded(dir, "monitor --json --timeout 10 --connect " + a.address() + " " + client);
+  INFO(snapshot.outcome.err);
+  REQUIRE(snapshot.outcome.status == 0);
+  const auto doc = nlohmann::json::parse(snapshot.outcome.out);
+  std::uint64_t captured = 0, received = 0, dropped = 0;
+  for (const auto& n : doc["nodes"]) {
+    if (n["pipeline"] != "listen") continue;
+    if (n["node"] == "mic") {
+      CHECK(n["process"] == "mic1");
+      captured = n["frames_out"].get<std::uint64_t>();
+      if (n["dropped"].contains("overflow"))
+        dropped = n["dropped"]["overflow"].get<std::uint64_t>();
+    }
+    if (n["node"] == "out") received = n["frames_in"].get<std::uint64_t>();
+  }
+  CHECK(received > 0);
+  CHECK(received == captured);
+  CHECK(captured + dropped == 100);
 }
