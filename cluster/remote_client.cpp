@@ -104,6 +104,24 @@ bool is(const caf::error& err, caf::sec code) {
   return err.category() == caf::atom("system") && err.code() == static_cast<std::uint8_t>(code);
 }
 
+// Asks a middleman actor (the BASP broker, or the OpenSSL manager's) to
+// connect with `args`, and waits until `deadline` for the actor published
+// there. Sets `remote`, or returns why not (an empty error when the node
+// answered without an actor).
+template <class Handle, class... Ts>
+caf::error request_connect(caf::actor_system& system, const Handle& broker,
+                           clock::time_point deadline, caf::actor& remote, Ts&&... args) {
+  caf::error failure;
+  caf::scoped_actor self{system};
+  self->request(broker, remaining(deadline), caf::connect_atom::value, std::forward<Ts>(args)...)
+      .receive(
+          [&](caf::node_id&, caf::strong_actor_ptr& actor, std::set<std::string>&) {
+            if (actor) remote = caf::actor_cast<caf::actor>(std::move(actor));
+          },
+          [&](caf::error& err) { failure = std::move(err); });
+  return failure;
+}
+
 // What caf::openssl::remote_actor does, with the bounds it lacks: it waits
 // for the handshake forever (measured: a stopped TLS member holds it past
 // 10 s, spinning a core, and the process cannot exit), and its middleman
@@ -127,15 +145,8 @@ std::string connect_tls(caf::actor_system& system, const std::string& host, std:
       return "no TLS handshake within " + format_ms(timeout) +
              " (a stopped or hung process, or not a StreamLab port)";
     if (!ours.error.empty()) return ours.error;
-    failure = caf::error{};
-    caf::scoped_actor self{system};
-    self->request(system.openssl_manager().actor_handle(), remaining(deadline),
-                  caf::connect_atom::value, host, port)
-        .receive(
-            [&](caf::node_id&, caf::strong_actor_ptr& actor, std::set<std::string>&) {
-              if (actor) remote = caf::actor_cast<caf::actor>(std::move(actor));
-            },
-            [&](caf::error& err) { failure = std::move(err); });
+    failure = request_connect(system, system.openssl_manager().actor_handle(), deadline, remote,
+                              host, port);
     if (remote) return {};
     if (!failure) return "a CAF node listens there, but publishes no actor on that port";
     // The TLS handshake comes on top of BASP's, so it can miss the
@@ -181,14 +192,8 @@ std::string connect_remote(caf::actor_system& system, const std::string& host, s
     auto& middleman = system.middleman();
     caf::io::scribe_ptr scribe = middleman.backend().new_scribe(fd);
     const caf::actor basp = middleman.named_broker<caf::io::basp_broker>(caf::atom("BASP"));
-    caf::error failure;
-    caf::scoped_actor self{system};
-    self->request(basp, remaining(deadline), caf::connect_atom::value, std::move(scribe), port)
-        .receive(
-            [&](caf::node_id&, caf::strong_actor_ptr& actor, std::set<std::string>&) {
-              if (actor) remote = caf::actor_cast<caf::actor>(std::move(actor));
-            },
-            [&](caf::error& err) { failure = std::move(err); });
+    const caf::error failure =
+        request_connect(system, basp, deadline, remote, std::move(scribe), port);
     if (remote) return {};
     if (!failure) return "a CAF node listens there, but publishes no actor on that port";
     // CAF 0.17 drops a connection whose handshake has not completed by
