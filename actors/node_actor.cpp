@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
+#include "actors/pooled_message.hpp"
 #include "runtime/input_aligner.hpp"
 #include "runtime/node_metrics.hpp"
 
@@ -388,8 +389,8 @@ class node_actor : public caf::event_based_actor {
 
   void flush(Output& out) {
     if (out.outbox.empty()) return;
-    send(out.link.consumer, data_atom::value, out.link.port, out.outbox_first,
-         std::move(out.outbox));
+    batch_messages_->send(this, caf::actor_cast<caf::abstract_actor*>(out.link.consumer),
+                          data_atom::value, out.link.port, out.outbox_first, std::move(out.outbox));
     out.outbox.count = 0;
   }
 
@@ -427,7 +428,7 @@ class node_actor : public caf::event_based_actor {
     }
     if (!done_ && !pump_scheduled_) {
       pump_scheduled_ = true;
-      send(this, pump_atom::value);
+      pump_messages_->send(this, this, pump_atom::value);
     }
   }
 
@@ -589,8 +590,8 @@ class node_actor : public caf::event_based_actor {
     Input& in = inputs_[port];
     if (!in.producer || in.consumed == in.reported) return;
     if (!now && in.consumed - in.reported < in.batch) return;
-    send(caf::actor_cast<caf::actor>(in.producer), credit_atom::value,
-         static_cast<std::uint32_t>(port), in.consumed);
+    credit_messages_->send(this, in.producer->get(), credit_atom::value,
+                           static_cast<std::uint32_t>(port), in.consumed);
     in.reported = in.consumed;
   }
 
@@ -954,6 +955,11 @@ class node_actor : public caf::event_based_actor {
   bool memory_exceeded_ = false;
   std::optional<LivePacing> live_;  // live sources only: how the node wants to be paced
   FrameRing backlog_{0};            // live sources: frames waiting for room, oldest first
+  // The data path's messages, in elements reused once their receivers are
+  // done with them (stored types: atoms as caf::atom_value).
+  MessagePoolRef<caf::atom_value, std::uint32_t, std::uint64_t, FrameBatch> batch_messages_;
+  MessagePoolRef<caf::atom_value, std::uint32_t, std::uint64_t> credit_messages_;
+  MessagePoolRef<caf::atom_value> pump_messages_;
 };
 
 }  // namespace
