@@ -79,12 +79,19 @@ class MessagePool {
   // Sends (xs...) from `self` to `dest` in a pooled element. Owner only.
   template <class... Us>
   void send(caf::local_actor* self, caf::abstract_actor* dest, Us&&... xs) {
-    if (!dest) return;
+    if (dest)
+      dest->enqueue(make(caf::strong_actor_ptr{self->ctrl()}, std::forward<Us>(xs)...),
+                    self->context());
+  }
+
+  // An element holding (xs...), to be delivered later. Owner only.
+  template <class... Us>
+  caf::mailbox_element_ptr make(caf::strong_actor_ptr sender, Us&&... xs) {
     Message* m = take();
-    m->sender = caf::strong_actor_ptr{self->ctrl()};
+    m->sender = std::move(sender);
     m->mid = caf::make_message_id();
     m->data() = std::forward_as_tuple(std::forward<Us>(xs)...);
-    dest->enqueue(caf::mailbox_element_ptr{m}, self->context());
+    return caf::mailbox_element_ptr{m};
   }
 
   // Elements created so far: how many were ever out at once.
