@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
+#include "actors/pacer.hpp"
 #include "actors/pooled_message.hpp"
 #include "runtime/input_aligner.hpp"
 #include "runtime/node_metrics.hpp"
@@ -768,7 +769,9 @@ class node_actor : public caf::event_based_actor {
           std::chrono::duration_cast<clock::duration_type>(std::chrono::nanoseconds(*due)));
       wake = std::min(wake, std::max(due_at, now + std::chrono::nanoseconds(kMinPollIntervalNs)));
     }
-    scheduled_send(this, wake, pump_atom::value);
+    // No sender: a timer must not keep its actor alive.
+    Pacer::process_pacer().schedule(wake, caf::weak_actor_ptr{ctrl()},
+                                    pump_messages_->make(nullptr, pump_atom::value));
   }
 
   // One reservation per edge the frame is about to wait on. Past the
