@@ -42,7 +42,8 @@
 #      Ratio = streamlab p50 / gstreamer p50: lower is better.
 #   7  steady-state heap allocations per frame, peak RSS, RSS flatness over
 #      20 s (--quick) or 60 s: build/bench/streamlab_alloc_bench (in-process,
-#      no GStreamer side)
+#      no GStreamer side); then allocations per frame of case 5's live chain
+#      (500 frames, --quick 200: ~12 s)
 #   m  what per-frame metrics cost: case 1 by build/bench/streamlab_timing
 #      and by build/bench/streamlab_nometrics (twins built the same way,
 #      without per-frame timing), alternating; bench/metrics_overhead.sh.
@@ -408,6 +409,9 @@ run_cross_case() {
   add_summary "" "  round trip p99 us, due" "${p99:-?}" "${g99:-?}" "$side" "$(ratio_or_unknown "$p99" "$g99")x" ""
 }
 
+# "met" for a per-frame figure that rounds to 0 allocations, else "missed".
+met_if_zero() { awk -v a="${1:-1}" 'BEGIN { print (a + 0 < 0.005) ? "met" : "missed" }'; }
+
 run_alloc_case() {
   echo
   echo "== case 7: ${title[7]}"
@@ -428,12 +432,28 @@ run_alloc_case() {
   rss_line=$(sed -n 's/^ *VmRSS at 1 s \([0-9.]*\) MiB, last \([0-9.]*\) MiB, max \([0-9.]*\) MiB.*/\1 \2 \3/p' <<<"$out")
   peak=$(sed -n 's/^peak RSS of the process: \([0-9.]*\) MiB/\1/p' <<<"$out")
   add_summary 7 "heap allocations per frame" "${per_frame:-?}" "" "" "" \
-    "0: $(awk -v a="${per_frame:-1}" 'BEGIN { print (a + 0 < 0.005) ? "met" : "missed" }')"
+    "0: $(met_if_zero "$per_frame")"
   read -r first last max <<<"${rss_line:-? ? ?}"
   # Flat: no more than 1 MiB between the sample at 1 s and the last one.
   add_summary "" "VmRSS MiB at 1 s/last/max" "$first/$last/$max" "" "" "" \
     "flat: $(awk -v a="$first" -v b="$last" 'BEGIN { d = b - a; printf "%s (%+.1f MiB)", (d <= 1 && a != "?") ? "met" : "missed", d }')"
   add_summary "" "peak RSS MiB" "${peak:-?}" "" "" "" ""
+
+  # The live chain of case 5 too: its source is woken by a timer per frame.
+  local live_frames=$((quick ? 200 : 500))
+  echo
+  echo "   live: case 5's chain, its source woken by a timer per frame (48 kHz, $live_frames frames)"
+  log=$(mktemp)
+  if ! "$alloc_bench" --pipeline "$repo/bench/pipelines/live_sine_gain3_null.json" --frames1 50 \
+    --frames2 "$live_frames" --repeats 1 --rss-seconds 0 2>&1 | tee "$log" | sed 's/^/   /'; then
+    rm -f "$log"
+    echo "run_suite: streamlab_alloc_bench failed on the live chain" >&2
+    exit 1
+  fi
+  per_frame=$(sed -n 's/^steady-state heap allocations per frame: \([0-9.]*\).*/\1/p' "$log")
+  rm -f "$log"
+  add_summary "" "  live chain (case 5), per frame" "${per_frame:-?}" "" "" "" \
+    "0: $(met_if_zero "$per_frame")"
 }
 
 # Case m: bench/metrics_overhead.sh on the same build, its output indented.
