@@ -200,16 +200,30 @@ typename Inspector::result_type inspect(Inspector& f, NodeReport& x) {
   return f(caf::meta::type_name("node_report"), x.snapshot, x.edges, x.received);
 }
 
+// A frame's message is built in scratch bytes, one per thread and reused,
+// so a frame crossing processes costs no allocation of its own once the
+// first has passed. Scratch grown by an unusually large frame is let go.
+inline std::vector<std::uint8_t>& frame_scratch() {
+  thread_local std::vector<std::uint8_t> bytes;
+  return bytes;
+}
+inline void trim_frame_scratch() {
+  constexpr std::size_t kKeptBytes = std::size_t{1} << 20;
+  if (frame_scratch().capacity() > kKeptBytes) std::vector<std::uint8_t>().swap(frame_scratch());
+}
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, Frame& x) {
   if constexpr (std::is_same<Inspector, caf::detail::stringification_inspector>::value) {
     return f(caf::meta::type_name("frame"), x.seq, x.sample_rate, x.channels, x.frames);
   } else if constexpr (Inspector::reads_state) {
-    std::vector<std::uint8_t> bytes;
+    std::vector<std::uint8_t>& bytes = frame_scratch();
     encode_frame(x, bytes);
-    return f(caf::meta::type_name("frame"), bytes);
+    auto result = f(caf::meta::type_name("frame"), bytes);
+    trim_frame_scratch();
+    return result;
   } else {
-    std::vector<std::uint8_t> bytes;
+    std::vector<std::uint8_t>& bytes = frame_scratch();
     auto decode = caf::meta::load_callback([&]() -> caf::error {
       try {
         x = decode_frame(bytes.data(), bytes.size(), BufferPool::process_pool());
@@ -218,7 +232,9 @@ typename Inspector::result_type inspect(Inspector& f, Frame& x) {
       }
       return caf::none;
     });
-    return f(caf::meta::type_name("frame"), bytes, decode);
+    auto result = f(caf::meta::type_name("frame"), bytes, decode);
+    trim_frame_scratch();
+    return result;
   }
 }
 

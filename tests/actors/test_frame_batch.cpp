@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -73,4 +74,36 @@ TEST_CASE("a frame batch claiming more frames than it can hold is refused", "[ac
   const caf::error err = source(received);
   REQUIRE(err);
   CHECK(err == caf::sec::invalid_argument);
+}
+
+TEST_CASE("serializing frames reuses one scratch message per thread, short of huge frames",
+          "[actors][batch]") {
+  FrameBatch small;
+  small.push(frame_with(1, 0.0f));
+  serialized(small);
+  const std::uint8_t* scratch = frame_scratch().data();
+  const std::size_t capacity = frame_scratch().capacity();
+  REQUIRE(capacity > 0);
+  serialized(small);
+  CHECK(frame_scratch().data() == scratch);  // the same bytes, not new ones
+  CHECK(frame_scratch().capacity() == capacity);
+
+  // A 2 MiB frame: its scratch is let go once it has been written and read.
+  Frame huge;
+  huge.seq = 2;
+  huge.sample_rate = 48000;
+  huge.channels = 1;
+  huge.frames = 1 << 19;
+  WritableBuffer buffer = BufferPool::process_pool().acquire(huge.sample_count());
+  std::fill(buffer.data(), buffer.data() + huge.sample_count(), 0.5f);
+  huge.samples = std::move(buffer).freeze();
+  FrameBatch big;
+  big.push(huge);
+  std::vector<char> bytes = serialized(big);
+  CHECK(frame_scratch().capacity() <= std::size_t{1} << 20);
+  FrameBatch received;
+  caf::binary_deserializer source{nullptr, bytes};
+  REQUIRE_FALSE(source(received));
+  CHECK(received.frames[0].sample_count() == huge.sample_count());
+  CHECK(frame_scratch().capacity() <= std::size_t{1} << 20);
 }
