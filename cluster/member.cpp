@@ -140,12 +140,12 @@ void cluster_rows(Self* self, std::function<void(std::vector<PipelineRow>&)> don
     c->arrived();
   };
   ++c->pending;
-  self->request(caf::actor_cast<caf::actor>(self), kAskTimeout, pipelines_atom::value,
+  self->request(caf::actor_cast<caf::actor>(self), kMemberTimeout, pipelines_atom::value,
                 local_atom::value)
       .then(take, [c](caf::error&) { c->arrived(); });
   for (const MemberInfo* m : up_members(self)) {
     ++c->pending;
-    self->request(m->member, kAskTimeout, pipelines_atom::value, local_atom::value)
+    self->request(m->member, kMemberTimeout, pipelines_atom::value, local_atom::value)
         .then(take, [c](caf::error&) { c->arrived(); });
   }
   c->arrived();
