@@ -14,6 +14,7 @@
 #include "actors/message_types.hpp"
 #include "actors/messages.hpp"
 #include "actors/monitor.hpp"
+#include "actors/scheduler.hpp"
 #include "actors/supervisor.hpp"
 
 namespace streamlab {
@@ -119,9 +120,9 @@ RunResult run_pipeline(const PipelineSpec& spec, const NodeRegistry& registry,
   caf::actor_system_config cfg;
   register_message_types(cfg);
   // 0.17's defaults are left behind on purpose: the thread count follows
-  // the option (or the core count) and the policy is named, not implied.
+  // the option (or the core count) and the scheduler is named, not implied.
   cfg.set("scheduler.max-threads", scheduler_threads(options.threads));
-  cfg.set("scheduler.policy", caf::atom("stealing"));
+  use_streamlab_scheduler(cfg);
   if (std::any_of(setup->nodes.begin(), setup->nodes.end(),
                   [](const std::unique_ptr<Node>& n) { return n->live().has_value(); }))
     pace_for_live_sources(cfg);
@@ -155,8 +156,15 @@ RunResult run_pipeline(const PipelineSpec& spec, const NodeRegistry& registry,
   bool stop_sent = false;
   clock::time_point stop_time;
   while (!outcome) {
-    self->receive([&](result_atom, const SupervisionResultPtr& r) { outcome = r; },
-                  caf::after(std::chrono::milliseconds(50)) >> [] {});
+    // Waits on the mailbox itself: a receive with a timeout would allocate
+    // its timeout every time round.
+    if (self->await_data(std::chrono::high_resolution_clock::now() + std::chrono::milliseconds(50)))
+      self->receive([&](result_atom, const SupervisionResultPtr& r) { outcome = r; },
+                    caf::others >> [](caf::message_view& m) -> caf::result<caf::message> {
+                      spdlog::warn("pipeline runner: unexpected message {}",
+                                   caf::to_string(m.content()));
+                      return caf::message{};
+                    });
     if (outcome) break;
     int interrupts = options.interrupts ? options.interrupts->load() : 0;
     bool duration_over = options.duration_s > 0 &&

@@ -13,6 +13,7 @@
 #include "actors/messages.hpp"
 #include "actors/monitor.hpp"
 #include "actors/node_host.hpp"
+#include "actors/scheduler.hpp"
 #include "cluster/basp_gate.hpp"
 #include "cluster/http_endpoints.hpp"
 #include "cluster/member.hpp"
@@ -129,7 +130,7 @@ int run_member(const MemberOptions& o) {
   register_cluster_types(cfg);
   enable_networking(cfg, o.tls);
   cfg.set("scheduler.max-threads", scheduler_threads(o.threads));
-  cfg.set("scheduler.policy", caf::atom("stealing"));
+  use_streamlab_scheduler(cfg);
   caf::actor_system system{cfg};
 
   const NodeRegistry& registry = NodeRegistry::builtin();
