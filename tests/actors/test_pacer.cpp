@@ -13,29 +13,15 @@
 
 #include "actors/pacer.hpp"
 #include "actors/pooled_message.hpp"
+#include "tests/actors/message_test_support.hpp"
 
 using namespace streamlab;
+using namespace streamlab::test;
 
 namespace {
 
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using clock_type = caf::actor_clock::clock_type;
-
-struct Shared {
-  std::shared_ptr<const int> p;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, Shared&) {
-  return f(caf::meta::type_name("shared"));
-}
-
-template <class Condition>
-bool eventually(Condition condition) {
-  for (int i = 0; i < 5000 && !condition(); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  return condition();
-}
 
 // Keeps something alive for as long as the actor object exists.
 class holder : public caf::event_based_actor {

@@ -13,8 +13,10 @@
 #include <caf/all.hpp>
 
 #include "actors/pooled_message.hpp"
+#include "tests/actors/message_test_support.hpp"
 
 using namespace streamlab;
+using namespace streamlab::test;
 
 namespace {
 
@@ -38,26 +40,8 @@ typename Inspector::result_type inspect(Inspector& f, Tracked& x) {
   return f(caf::meta::type_name("tracked"), x.value);
 }
 
-// Something shared, as a frame's samples are.
-struct Shared {
-  std::shared_ptr<const int> p;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, Shared&) {
-  return f(caf::meta::type_name("shared"));
-}
-
 caf::abstract_actor* address_of(const caf::actor& a) {
   return caf::actor_cast<caf::abstract_actor*>(a);
-}
-
-// Waits (bounded) for a condition another thread makes true.
-template <class Condition>
-bool eventually(Condition condition) {
-  for (int i = 0; i < 5000 && !condition(); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  return condition();
 }
 
 }  // namespace
