@@ -29,9 +29,9 @@ std::size_t scheduler_threads(std::size_t requested) {
 }
 
 // CAF's threads sleep with the kernel's default timer slack, 50 us: every
-// timed wait (the clock thread's, which sends delayed messages such as a
-// live source's wake-up, and the workers' polling sleeps) comes up to that
-// much late. These threads ask for none.
+// timed wait (the workers' polling sleeps, the clock thread's delayed
+// messages) comes up to that much late. These threads ask for none, as the
+// pacer's thread does for live sources' wake-ups (actors/pacer.cpp).
 class TimerSlackHook : public caf::thread_hook {
  public:
   void init(caf::actor_system&) override {}
