@@ -3,6 +3,6 @@
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 "$repo/scripts/setup.sh" --test
-STREAMLAB_WERROR=ON "$repo/scripts/build.sh"
+"$repo/scripts/build.sh"
 cd "$repo/build"
 ctest --output-on-failure --timeout 300 -j 2 "$@"
