@@ -14,7 +14,6 @@
 #include <caf/atom.hpp>
 #include <caf/detail/stringification_inspector.hpp>
 #include <caf/error.hpp>
-#include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
 #include <caf/sec.hpp>
 
@@ -223,16 +222,34 @@ typename Inspector::result_type inspect(Inspector& f, Frame& x) {
     trim_frame_scratch();
     return result;
   } else {
+    // CAF's own loading of a byte vector resizes it to the length the peer
+    // claims before reading a byte (a 4 GB claim is a 4 GB allocation), so
+    // the length is read and checked here, against what a frame within the
+    // codec's limits can take, before anything is allocated.
     std::vector<std::uint8_t>& bytes = frame_scratch();
-    auto decode = caf::meta::load_callback([&]() -> caf::error {
-      try {
-        x = decode_frame(bytes.data(), bytes.size(), BufferPool::process_pool());
-      } catch (const CodecError& e) {
-        return caf::make_error(caf::sec::invalid_argument, e.what());
-      }
-      return caf::none;
-    });
-    auto result = f(caf::meta::type_name("frame"), bytes, decode);
+    std::size_t size = 0;
+    auto result = caf::error::eval(
+        [&] { return f.begin_sequence(size); },
+        [&]() -> caf::error {
+          const std::size_t limit = CodecLimits{}.max_message_bytes;
+          if (size <= limit) return caf::none;
+          return caf::make_error(caf::sec::invalid_argument,
+                                 "an encoded frame of " + std::to_string(size) +
+                                     " bytes, over the limit of " + std::to_string(limit));
+        },
+        [&] {
+          bytes.resize(size);
+          return size > 0 ? f.apply_raw(size, bytes.data()) : caf::error{};
+        },
+        [&] { return f.end_sequence(); },
+        [&]() -> caf::error {
+          try {
+            x = decode_frame(bytes.data(), bytes.size(), BufferPool::process_pool());
+          } catch (const CodecError& e) {
+            return caf::make_error(caf::sec::invalid_argument, e.what());
+          }
+          return caf::none;
+        });
     trim_frame_scratch();
     return result;
   }

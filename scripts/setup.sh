@@ -4,6 +4,7 @@
 #   scripts/setup.sh          build dependencies
 #   scripts/setup.sh --test   also the tools the tests check against
 #   scripts/setup.sh --bench  also what the GStreamer comparison needs
+#   scripts/setup.sh --clang  clang with its sanitizer and libFuzzer runtimes
 set -euo pipefail
 
 packages=(
@@ -26,7 +27,9 @@ for option in "$@"; do
         jackd2 libjack-jackd2-dev
       ) ;;
     --bench) packages+=(gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good) ;;
-    *) echo "setup: unknown option $option (known: --test, --bench)" >&2; exit 2 ;;
+    # llvm: llvm-symbolizer, so sanitizer reports name files and lines.
+    --clang) packages+=(clang libclang-rt-14-dev llvm) ;;
+    *) echo "setup: unknown option $option (known: --test, --bench, --clang)" >&2; exit 2 ;;
   esac
 done
 

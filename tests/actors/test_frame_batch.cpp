@@ -107,3 +107,25 @@ TEST_CASE("serializing frames reuses one scratch message per thread, short of hu
   CHECK(received.frames[0].sample_count() == huge.sample_count());
   CHECK(frame_scratch().capacity() <= std::size_t{1} << 20);
 }
+
+TEST_CASE("a frame claiming more bytes than any frame can have is refused before allocating",
+          "[actors][batch]") {
+  FrameBatch one;
+  one.push(frame_with(1, 0.0f));
+  const std::vector<char> valid = serialized(one);
+  // The count (4 bytes) as it was, then a frame whose length, in CAF's
+  // variable-length encoding, claims 2^32 - 1 bytes, and a few bytes of it.
+  // CAF alone would resize its buffer to that length before reading.
+  std::vector<char> bytes(valid.begin(), valid.begin() + 4);
+  for (char c : {'\xff', '\xff', '\xff', '\xff', '\x0f'}) bytes.push_back(c);
+  bytes.insert(bytes.end(), 16, '\0');
+
+  FrameBatch received;
+  caf::binary_deserializer source{nullptr, bytes};
+  const caf::error err = source(received);
+  REQUIRE(err);
+  // Not end_of_stream (what reading past the 16 bytes would give): the
+  // length itself is refused.
+  CHECK(err == caf::sec::invalid_argument);
+  CHECK(frame_scratch().capacity() <= std::size_t{1} << 20);
+}
