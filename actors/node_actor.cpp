@@ -211,6 +211,16 @@ class node_actor : public caf::event_based_actor {
 
   const char* name() const override { return "streamlab.node"; }
 
+  // Actor handles are strong references, and actors hold each other (a node
+  // and its supervisor, a producer and its consumers): once terminated, a
+  // node lets go of them, or none of them would ever be freed (a member
+  // would keep every pipeline it ever ran; found by LeakSanitizer).
+  void on_exit() override {
+    outputs_.clear();
+    inputs_.clear();
+    setup_.reset();
+  }
+
   caf::behavior make_behavior() override {
     // A replacement cannot know which of its predecessor's frames reached
     // consumers that were themselves replaced since: it sends them all again.

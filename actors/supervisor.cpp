@@ -95,6 +95,15 @@ class supervisor_actor : public caf::event_based_actor {
 
   const char* name() const override { return "streamlab.supervisor"; }
 
+  // Its nodes hold the supervisor as it holds them (strong references both
+  // ways): once terminated it lets go, so both can be freed.
+  void on_exit() override {
+    slots_.clear();
+    dead_letters_ = nullptr;
+    start_promise_ = caf::response_promise{};
+    setup_.reset();
+  }
+
   caf::behavior make_behavior() override {
     return {
         [this](start_atom) -> caf::result<std::string> { return start(); },

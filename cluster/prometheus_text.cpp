@@ -42,7 +42,8 @@ std::string valid_utf8(const std::string& text) {
       length = 4, min = 0x10000;
     }
     bool ok = length > 0 && i + length <= text.size();
-    std::uint32_t code = length == 1 ? lead : lead & (0x3f >> (length - 1));
+    // No shift for a byte that starts no sequence (length 0): it is invalid.
+    std::uint32_t code = length <= 1 ? lead : lead & (0x3f >> (length - 1));
     for (std::size_t k = 1; ok && k < length; ++k) {
       const auto next = static_cast<unsigned char>(text[i + k]);
       ok = (next & 0xc0) == 0x80;

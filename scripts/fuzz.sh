@@ -29,11 +29,11 @@ build="$repo/build-fuzz"
 launcher=()
 if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
 CC=clang CXX=clang++ cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DSTREAMLAB_FUZZ=ON -DSTREAMLAB_SANITIZE=ON -DBUILD_TESTING=OFF "${launcher[@]}" >/dev/null
+  -DSTREAMLAB_FUZZ=ON -DSTREAMLAB_SANITIZE=address -DBUILD_TESTING=OFF "${launcher[@]}" >/dev/null
 cmake --build "$build" -j "$(nproc)" --target "${wanted[@]}"
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:suppressions=$repo/scripts/sanitizers/ubsan.supp}"
 status=0
 for t in "${wanted[@]}"; do
   corpus="$build/corpus/$t"

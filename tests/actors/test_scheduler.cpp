@@ -35,7 +35,8 @@ TEST_CASE("an actor system configured for StreamLab runs CAF's coordinator on ou
           "[scheduler]") {
   caf::actor_system_config cfg;
   caf::actor_system system{configured(cfg, 3)};
-  CHECK(typeid(system.scheduler()) == typeid(StealingScheduler));
+  auto& scheduler = system.scheduler();
+  CHECK(typeid(scheduler) == typeid(StealingScheduler));
   CHECK(system.scheduler().num_workers() == 3);
   // An actor's execution unit is one of its workers.
   auto a = system.spawn([](caf::event_based_actor* self) -> caf::behavior {
