@@ -16,6 +16,15 @@ namespace streamlab::limits {
 
 // --- Pipeline files and deploy messages (JSON) ---
 
+// Bytes of pipeline text read from a file or accepted in a deploy message.
+// A 10,000-node pipeline is about 1.5 MB; 4 MiB leaves room for configs
+// and comments while keeping one hostile message's cost small.
+constexpr std::size_t kMaxPipelineTextBytes = 4u << 20;
+// Nesting of JSON arrays and objects in pipeline text, enforced while
+// parsing. A pipeline needs about 5 levels; 64 leaves room, and no walk of
+// the document (copy, dump, destructor) can recurse deeper than this.
+constexpr std::size_t kMaxPipelineNesting = 64;
+
 // --- Frames (Cap'n Proto, across processes and in dead-letter files) ---
 
 // --- Connections (BASP gate, monitor port, HTTP endpoints, TLS) ---
