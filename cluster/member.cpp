@@ -397,7 +397,14 @@ caf::behavior member_actor(Self* self, MemberSetup setup) {
       [self](deploy_atom, const std::string& text, const std::string& file,
              std::uint64_t max_frames) -> caf::result<bool, std::string> {
         auto promise = self->make_response_promise<bool, std::string>();
-        deploy(self, text, file, max_frames, promise);
+        // Every deploy message is untrusted: whatever goes wrong with one
+        // is its sender's answer, never an exception out of this actor
+        // (which left the member up but deaf).
+        try {
+          deploy(self, text, file, max_frames, promise);
+        } catch (const std::exception& e) {
+          promise.deliver(false, std::string("cannot deploy: ") + e.what());
+        }
         return promise;
       },
       [self](pipelines_atom, local_atom) -> caf::result<std::vector<PipelineRow>> {

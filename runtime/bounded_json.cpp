@@ -68,10 +68,13 @@ class BoundedSax {
                    const nlohmann::detail::exception& e) {
     error_byte_ = byte;
     // 406: a number a double cannot hold (1e400); the rest are syntax errors.
-    if (e.id == 406)
+    if (e.id == 406) {
       number_overflow_ = token;
-    else
+      // Where the number starts, not where the parser stopped reading it.
+      if (byte > token.size()) error_byte_ = byte - token.size() + 1;
+    } else {
       syntax_error_ = parse_error_reason(e.what());
+    }
     return false;
   }
 
