@@ -77,7 +77,7 @@ caf::behavior node_host(caf::stateful_actor<HostState>* self, const NodeRegistry
         const int index = pipeline->graph.index_of(request.node_id);
         if (index < 0) return spawn_error(request, "no such node in the pipeline");
         auto setup = std::make_shared<NodeActorSetup>();
-        describe_node(spec, static_cast<std::size_t>(index), *setup);
+        describe_node(spec, pipeline->graph, static_cast<std::size_t>(index), *setup);
         setup->stand_in = static_cast<StandIn>(request.stand_in);
         if (setup->stand_in == StandIn::none) {
           const NodeSpec& n = spec.nodes[static_cast<std::size_t>(index)];

@@ -5,6 +5,7 @@
 #include <functional>
 #include <optional>
 #include <random>
+#include <unordered_map>
 
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
@@ -142,11 +143,20 @@ class supervisor_actor : public caf::event_based_actor {
     return graph_.port(static_cast<std::size_t>(&c - spec().connections.data()));
   }
 
+  // The slot whose current instance sent this, or -1. Through a map of
+  // every instance ever spawned: a scan per message (every node's down
+  // message at the end) was quadratic in the node count.
   int slot_of(const caf::strong_actor_ptr& sender) const {
-    for (std::size_t i = 0; i < slots_.size(); ++i)
-      if (caf::actor_cast<caf::strong_actor_ptr>(slots_[i].actor) == sender)
-        return static_cast<int>(i);
-    return -1;
+    if (!sender) return -1;
+    auto it = slot_by_addr_.find(sender->address());
+    if (it == slot_by_addr_.end()) return -1;
+    const std::size_t i = it->second;
+    return caf::actor_cast<caf::strong_actor_ptr>(slots_[i].actor) == sender ? static_cast<int>(i)
+                                                                             : -1;
+  }
+  void set_actor(std::size_t i, caf::actor actor) {
+    if (actor) slot_by_addr_[actor.address()] = i;
+    slots_[i].actor = std::move(actor);
   }
 
   std::vector<OutputLink> output_links(std::size_t i) const {
@@ -178,7 +188,7 @@ class supervisor_actor : public caf::event_based_actor {
                   std::uint32_t report_successes, Spawned done, SpawnFailed failed) {
     if (!distributed() || mode != StandIn::none) {
       auto s = std::make_shared<NodeActorSetup>();
-      describe_node(spec(), i, *s);
+      describe_node(spec(), graph_, i, *s);
       s->node = std::move(node);
       s->stand_in = mode;
       s->supervisor = caf::actor_cast<caf::actor>(this);
@@ -260,7 +270,7 @@ class supervisor_actor : public caf::event_based_actor {
         spawn_node(
             i, nullptr, StandIn::none, 0,
             [this, order, k, i](caf::actor actor) {
-              slots_[i].actor = std::move(actor);
+              set_actor(i, std::move(actor));
               monitor(slots_[i].actor);
               spawn_in_order(order, k + 1);
             },
@@ -270,7 +280,7 @@ class supervisor_actor : public caf::event_based_actor {
       spawn_node(
           i, std::move(setup_->nodes[i]), StandIn::none, 0,
           [this, i](caf::actor actor) {
-            slots_[i].actor = std::move(actor);
+            set_actor(i, std::move(actor));
             monitor(slots_[i].actor);
           },
           [this](const std::string& why) { abandon_start(why); });
@@ -441,7 +451,7 @@ class supervisor_actor : public caf::event_based_actor {
       return;
     }
     caf::actor old = slot.actor;
-    slot.actor = fresh;
+    set_actor(i, fresh);
     auto inputs = inputs_of(i);
     for (std::size_t port = 0; port < inputs.size(); ++port) {
       auto from = static_cast<std::size_t>(index_of(inputs[port]->from));
@@ -676,6 +686,7 @@ class supervisor_actor : public caf::event_based_actor {
   std::shared_ptr<SupervisorSetup> setup_;
   const PipelineGraph graph_;    // of setup_->spec, which never changes
   std::vector<bool> text_sent_;  // per host: it has the pipeline's text (NodeSpawn)
+  std::unordered_map<caf::actor_addr, std::size_t> slot_by_addr_;  // see slot_of()
   std::shared_ptr<MemoryBudget> memory_;
   std::vector<Slot> slots_;
   std::vector<bool> host_alive_;

@@ -286,6 +286,12 @@ class PipelineParser {
       report("/nodes", "", "the pipeline has no nodes");
       return;
     }
+    if (it->size() > limits::kMaxPipelineNodes) {
+      report("/nodes", "",
+             "the pipeline has " + std::to_string(it->size()) + " nodes, more than the limit of " +
+                 std::to_string(limits::kMaxPipelineNodes));
+      return;
+    }
     nodes_listed_ = true;
     for (std::size_t i = 0; i < it->size(); ++i) parse_node((*it)[i], i);
   }

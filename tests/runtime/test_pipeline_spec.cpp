@@ -565,3 +565,27 @@ TEST_CASE("backpressure watermarks are read and checked", "[pipeline_spec]") {
   REQUIRE(unknown.problems.size() == 1);
   CHECK(contains(unknown.problems[0].message, "high_watermark, low_watermark"));
 }
+
+TEST_CASE("a pipeline of up to the node limit is valid, one node more is refused naming it",
+          "[pipeline_spec]") {
+  const auto fan_out = [](std::size_t nodes) {
+    std::string text = R"({"nodes": [{"id": "osc", "type": "tone"})";
+    std::string connections;
+    for (std::size_t i = 1; i < nodes; ++i) {
+      const std::string id = "k" + std::to_string(i);
+      text += R"(, {"id": ")" + id + R"(", "type": "out"})";
+      connections += std::string(i == 1 ? "" : ", ") + R"({"from": "osc", "to": ")" + id + "\"}";
+    }
+    return text + R"(], "connections": [)" + connections + "]}";
+  };
+  const std::size_t limit = limits::kMaxPipelineNodes;
+  ParseResult at_limit = parse(fan_out(limit));
+  INFO(describe(at_limit.problems));
+  REQUIRE(at_limit.spec);
+  CHECK(at_limit.spec->nodes.size() == limit);
+  ParseResult over = parse(fan_out(limit + 1));
+  REQUIRE(over.problems.size() == 1);
+  CHECK(over.problems[0].path == "/nodes");
+  CHECK_THAT(over.problems[0].message, Catch::Contains(std::to_string(limit + 1) + " nodes") &&
+                                           Catch::Contains("limit of " + std::to_string(limit)));
+}
