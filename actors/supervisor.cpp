@@ -254,6 +254,7 @@ class supervisor_actor : public caf::event_based_actor {
       send(setup_->monitor, register_atom::value, spec().name, caf::actor_cast<caf::actor>(this));
     for (const auto& h : setup_->hosts) monitor(h.host);
     start_promise_ = make_response_promise();
+    starting_ = true;
     auto order = std::make_shared<std::vector<std::size_t>>(graph_.sinks_first_order());
     spawn_in_order(order, 0);
     return start_promise_;
@@ -287,11 +288,13 @@ class supervisor_actor : public caf::event_based_actor {
     }
     for (std::size_t i = 0; i < slots_.size(); ++i)
       if (is_source(i)) send(slots_[i].actor, start_atom::value);
+    starting_ = false;
     start_promise_.deliver(std::string());
   }
 
   // A node could not be created: nothing runs, and the runner learns why.
   void abandon_start(const std::string& why) {
+    starting_ = false;
     state_ = "failed";
     error_ = why;
     spdlog::error("pipeline \"{}\" cannot start: {}", spec().name, why);
@@ -313,8 +316,14 @@ class supervisor_actor : public caf::event_based_actor {
         send<caf::message_priority::high>(slots_[i].actor, stop_atom::value);
   }
 
-  // Forced: live instances flush and report.
+  // Forced: live instances flush and report. Before every node has
+  // started (its starter gave up waiting), nothing may be left half
+  // started: what was spawned is shut down and the pipeline fails.
   void kill() {
+    if (starting_) {
+      abandon_start("stopped before every node had started");
+      return;
+    }
     killing_ = true;
     for (std::size_t i = 0; i < slots_.size(); ++i) {
       Slot& slot = slots_[i];
@@ -692,6 +701,7 @@ class supervisor_actor : public caf::event_based_actor {
   std::vector<bool> host_alive_;
   std::vector<std::size_t> placement_;  // host per node, as it is now
   caf::response_promise start_promise_;
+  bool starting_ = false;  // start() is spawning the nodes
   caf::actor dead_letters_;
   std::size_t reported_ = 0;
   bool stopping_ = false;

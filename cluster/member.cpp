@@ -235,9 +235,12 @@ void deploy(Self* self, const std::string& text, const std::string& file, std::u
                     spdlog::info("pipeline \"{}\" deployed: {}", name, where);
                     promise.deliver(true, "pipeline \"" + name + "\" running: " + where);
                   },
-                  [name = spec->name, promise](caf::error& err) mutable {
-                    promise.deliver(false, "pipeline \"" + name +
-                                               "\" did not start in time: " + caf::to_string(err));
+                  [self, supervisor, name = spec->name, promise](caf::error& err) mutable {
+                    // Never half-started: what did start is stopped.
+                    self->send<caf::message_priority::high>(supervisor, kill_atom::value);
+                    promise.deliver(false, "pipeline \"" + name + "\" did not start in time (" +
+                                               caf::to_string(err) +
+                                               "); what had started was stopped");
                   });
         };
         for (std::size_t k = 0; k < load->hosts.size(); ++k) {
