@@ -357,7 +357,7 @@ class supervisor_actor : public caf::event_based_actor {
     report.snapshot.last_error = slot.handover->error;
     report.received = slot.handover->consumed;
     for (std::size_t k = 0; k < slot.handover->outputs.size(); ++k) {
-      const auto* c = outputs_of(i)[k];
+      const auto* c = &spec().connections[graph_.outputs(i)[k]];
       const auto& out = slot.handover->outputs[k];
       EdgeSnapshot e{c->from,     c->to,
                      port_of(*c), static_cast<std::uint32_t>(c->capacity),
