@@ -982,6 +982,11 @@ caf::actor spawn_node_actor(caf::actor_system& system, std::shared_ptr<NodeActor
 }
 
 void describe_node(const PipelineSpec& spec, std::size_t i, NodeActorSetup& setup) {
+  describe_node(spec, PipelineGraph(spec), i, setup);
+}
+
+void describe_node(const PipelineSpec& spec, const PipelineGraph& graph, std::size_t i,
+                   NodeActorSetup& setup) {
   const NodeSpec& n = spec.nodes[i];
   setup.pipeline = spec.name;
   setup.node_id = n.id;
@@ -990,8 +995,8 @@ void describe_node(const PipelineSpec& spec, std::size_t i, NodeActorSetup& setu
   setup.backpressure_high = spec.config.backpressure_high;
   setup.backpressure_low = spec.config.backpressure_low;
   setup.input_capacities.clear();
-  for (const auto* c : spec.inputs_of(n.id))
-    setup.input_capacities.push_back(static_cast<std::uint32_t>(c->capacity));
+  for (std::size_t c : graph.inputs(i))
+    setup.input_capacities.push_back(static_cast<std::uint32_t>(spec.connections[c].capacity));
 }
 
 }  // namespace streamlab

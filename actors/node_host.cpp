@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
+#include "runtime/pipeline_graph.hpp"
 #include "runtime/pipeline_spec.hpp"
 
 namespace streamlab {
@@ -17,11 +18,21 @@ struct HostedPipeline {
   std::uint32_t nodes = 0;
 };
 
+// A pipeline's text is parsed once per supervisor, on its first spawn
+// here: re-parsing it for every node made a deploy quadratic in its size.
+struct ParsedPipeline {
+  explicit ParsedPipeline(PipelineSpec s) : spec(std::move(s)), graph(spec) {}
+  PipelineSpec spec;
+  PipelineGraph graph;
+};
+
 struct HostState {
   const NodeRegistry* registry = nullptr;
   BufferPool* pool = nullptr;
   std::map<std::string, HostedPipeline> pipelines;
   std::map<caf::actor_addr, std::string> pipeline_of;  // live node actor -> its pipeline
+  // By supervisor, until it goes down.
+  std::map<caf::actor_addr, std::shared_ptr<const ParsedPipeline>> parsed;
 };
 
 caf::error spawn_error(const NodeSpawn& request, const std::string& why) {
@@ -35,6 +46,7 @@ caf::behavior node_host(caf::stateful_actor<HostState>* self, const NodeRegistry
   self->state.pool = pool;
   self->set_down_handler([self](caf::down_msg& down) {
     auto& st = self->state;
+    if (st.parsed.erase(down.source) > 0) return;
     auto it = st.pipeline_of.find(down.source);
     if (it == st.pipeline_of.end()) return;
     auto p = st.pipelines.find(it->second);
@@ -44,18 +56,28 @@ caf::behavior node_host(caf::stateful_actor<HostState>* self, const NodeRegistry
   return {
       [self](spawn_atom, NodeSpawn& request) -> caf::result<caf::actor> {
         auto& st = self->state;
-        ParseResult parsed =
-            parse_pipeline(request.pipeline_text, request.file, st.registry->schemas());
-        if (!parsed.spec) {
-          std::string why = "the pipeline does not validate here:";
-          for (const auto& p : parsed.problems) why += " " + p.to_string() + ";";
-          return spawn_error(request, why);
+        const caf::actor_addr supervisor = request.supervisor.address();
+        if (!request.pipeline_text.empty()) {
+          ParseResult parsed =
+              parse_pipeline(request.pipeline_text, request.file, st.registry->schemas());
+          if (!parsed.spec) {
+            std::string why = "the pipeline does not validate here:";
+            for (const auto& p : parsed.problems) why += " " + p.to_string() + ";";
+            return spawn_error(request, why);
+          }
+          auto& slot = st.parsed[supervisor];
+          if (!slot) self->monitor(request.supervisor);
+          slot = std::make_shared<const ParsedPipeline>(std::move(*parsed.spec));
         }
-        const PipelineSpec& spec = *parsed.spec;
-        const int index = spec.index_of(request.node_id);
+        auto cached = st.parsed.find(supervisor);
+        if (cached == st.parsed.end())
+          return spawn_error(request, "the pipeline's text was never sent to this member");
+        const std::shared_ptr<const ParsedPipeline> pipeline = cached->second;
+        const PipelineSpec& spec = pipeline->spec;
+        const int index = pipeline->graph.index_of(request.node_id);
         if (index < 0) return spawn_error(request, "no such node in the pipeline");
         auto setup = std::make_shared<NodeActorSetup>();
-        describe_node(spec, static_cast<std::size_t>(index), *setup);
+        describe_node(spec, pipeline->graph, static_cast<std::size_t>(index), *setup);
         setup->stand_in = static_cast<StandIn>(request.stand_in);
         if (setup->stand_in == StandIn::none) {
           const NodeSpec& n = spec.nodes[static_cast<std::size_t>(index)];

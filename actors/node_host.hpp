@@ -28,8 +28,11 @@ using spawn_atom = caf::atom_constant<caf::atom("spawn")>;
 using status_atom = caf::atom_constant<caf::atom("status")>;
 
 struct NodeSpawn {
-  std::string pipeline_text;  // the pipeline file as written
-  std::string file;           // its name, for messages
+  // The pipeline file as written, in the first spawn a supervisor sends
+  // to a host; empty in the next ones (the host keeps it parsed, per
+  // supervisor, while that supervisor lives).
+  std::string pipeline_text;
+  std::string file;  // its name, for messages
   std::string node_id;
   std::vector<OutputLink> outputs;
   std::uint64_t max_frames = 0;  // sources: end after this many frames (0: no limit)

@@ -16,6 +16,7 @@
 #include "actors/monitor.hpp"
 #include "actors/scheduler.hpp"
 #include "actors/supervisor.hpp"
+#include "runtime/pipeline_graph.hpp"
 
 namespace streamlab {
 
@@ -61,8 +62,9 @@ void pace_for_live_sources(caf::actor_system_config& cfg) {
 void count_lost_in_transit(const PipelineSpec& spec,
                            const std::vector<std::vector<std::uint64_t>>& received,
                            RunResult& result) {
+  const PipelineGraph graph(spec);
   for (const auto& edge : result.edges) {
-    int to = spec.index_of(edge.to);
+    int to = graph.index_of(edge.to);
     if (to < 0) continue;
     NodeSnapshot& row = result.nodes[static_cast<std::size_t>(to)];
     const auto& got = received[static_cast<std::size_t>(to)];

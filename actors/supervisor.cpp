@@ -5,6 +5,7 @@
 #include <functional>
 #include <optional>
 #include <random>
+#include <unordered_map>
 
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
@@ -13,6 +14,7 @@
 #include "actors/messages.hpp"
 #include "actors/node_actor.hpp"
 #include "actors/node_host.hpp"
+#include "runtime/pipeline_graph.hpp"
 #include "runtime/restart_strategy.hpp"
 
 namespace streamlab {
@@ -28,59 +30,28 @@ std::int64_t now_ns() {
       .count();
 }
 
-// Consumers before producers, so every producer is spawned knowing its
-// consumers' addresses. Validation guarantees the graph has no cycle.
-std::vector<std::size_t> sinks_first_order(const PipelineSpec& spec) {
-  std::vector<std::size_t> pending_outputs(spec.nodes.size());
-  for (std::size_t i = 0; i < spec.nodes.size(); ++i)
-    pending_outputs[i] = spec.outputs_of(spec.nodes[i].id).size();
-  std::vector<std::size_t> order;
-  std::vector<std::size_t> ready;
-  for (std::size_t i = 0; i < spec.nodes.size(); ++i)
-    if (pending_outputs[i] == 0) ready.push_back(i);
-  while (!ready.empty()) {
-    std::size_t i = ready.back();
-    ready.pop_back();
-    order.push_back(i);
-    for (const auto* c : spec.inputs_of(spec.nodes[i].id)) {
-      auto producer = static_cast<std::size_t>(spec.index_of(c->from));
-      if (--pending_outputs[producer] == 0) ready.push_back(producer);
-    }
-  }
-  return order;
-}
-
 // True when no source can reach any sink without passing `node`.
-bool on_every_path_to_a_sink(const PipelineSpec& spec, std::size_t node) {
-  std::vector<bool> seen(spec.nodes.size(), false);
+bool on_every_path_to_a_sink(const PipelineGraph& graph, std::size_t node) {
+  std::vector<bool> seen(graph.size(), false);
   std::vector<std::size_t> todo;
-  for (std::size_t i = 0; i < spec.nodes.size(); ++i)
-    if (i != node && spec.inputs_of(spec.nodes[i].id).empty()) todo.push_back(i);
+  for (std::size_t i = 0; i < graph.size(); ++i)
+    if (i != node && graph.is_source(i)) todo.push_back(i);
   while (!todo.empty()) {
     std::size_t i = todo.back();
     todo.pop_back();
     if (seen[i]) continue;
     seen[i] = true;
-    auto outputs = spec.outputs_of(spec.nodes[i].id);
-    if (outputs.empty()) return false;  // reached a sink
-    for (const auto* c : outputs) {
-      auto next = static_cast<std::size_t>(spec.index_of(c->to));
-      if (next != node) todo.push_back(next);
-    }
+    if (graph.outputs(i).empty()) return false;  // reached a sink
+    for (std::size_t c : graph.outputs(i))
+      if (graph.to(c) != node) todo.push_back(graph.to(c));
   }
   return true;
-}
-
-std::uint32_t port_of(const PipelineSpec& spec, const ConnectionSpec& connection) {
-  auto inputs = spec.inputs_of(connection.to);
-  auto it = std::find(inputs.begin(), inputs.end(), &connection);
-  return static_cast<std::uint32_t>(it - inputs.begin());
 }
 
 class supervisor_actor : public caf::event_based_actor {
  public:
   supervisor_actor(caf::actor_config& cfg, std::shared_ptr<SupervisorSetup> setup)
-      : caf::event_based_actor(cfg), setup_(std::move(setup)) {
+      : caf::event_based_actor(cfg), setup_(std::move(setup)), graph_(setup_->spec) {
     std::random_device entropy;
     for (const auto& node : spec().nodes) {
       const auto& sup = node.supervision_config;
@@ -90,6 +61,7 @@ class supervisor_actor : public caf::event_based_actor {
     if (spec().config.max_memory_bytes)
       memory_ = std::make_shared<MemoryBudget>(spec().config.max_memory_bytes);
     host_alive_.assign(setup_->hosts.size(), true);
+    text_sent_.assign(setup_->hosts.size(), false);
     placement_ = setup_->placement;
   }
 
@@ -160,20 +132,47 @@ class supervisor_actor : public caf::event_based_actor {
   };
 
   const PipelineSpec& spec() const { return setup_->spec; }
-  bool is_source(std::size_t i) const { return spec().inputs_of(spec().nodes[i].id).empty(); }
+  bool is_source(std::size_t i) const { return graph_.is_source(i); }
+  // The spec's lookups, through the precomputed graph (linear ones here
+  // made a 10,000-node start quadratic).
+  std::vector<const ConnectionSpec*> connections(const std::vector<std::size_t>& indices) const {
+    std::vector<const ConnectionSpec*> out;
+    out.reserve(indices.size());
+    for (std::size_t c : indices) out.push_back(&spec().connections[c]);
+    return out;
+  }
+  std::vector<const ConnectionSpec*> inputs_of(std::size_t i) const {
+    return connections(graph_.inputs(i));
+  }
+  std::vector<const ConnectionSpec*> outputs_of(std::size_t i) const {
+    return connections(graph_.outputs(i));
+  }
+  int index_of(const std::string& id) const { return graph_.index_of(id); }
+  std::uint32_t port_of(const ConnectionSpec& c) const {
+    return graph_.port(static_cast<std::size_t>(&c - spec().connections.data()));
+  }
 
+  // The slot whose current instance sent this, or -1. Through a map of
+  // every instance ever spawned: a scan per message (every node's down
+  // message at the end) was quadratic in the node count.
   int slot_of(const caf::strong_actor_ptr& sender) const {
-    for (std::size_t i = 0; i < slots_.size(); ++i)
-      if (caf::actor_cast<caf::strong_actor_ptr>(slots_[i].actor) == sender)
-        return static_cast<int>(i);
-    return -1;
+    if (!sender) return -1;
+    auto it = slot_by_addr_.find(sender->address());
+    if (it == slot_by_addr_.end()) return -1;
+    const std::size_t i = it->second;
+    return caf::actor_cast<caf::strong_actor_ptr>(slots_[i].actor) == sender ? static_cast<int>(i)
+                                                                             : -1;
+  }
+  void set_actor(std::size_t i, caf::actor actor) {
+    if (actor) slot_by_addr_[actor.address()] = i;
+    slots_[i].actor = std::move(actor);
   }
 
   std::vector<OutputLink> output_links(std::size_t i) const {
     std::vector<OutputLink> links;
-    for (const auto* c : spec().outputs_of(spec().nodes[i].id)) {
-      auto to = static_cast<std::size_t>(spec().index_of(c->to));
-      links.push_back(OutputLink{slots_[to].actor, c->to, port_of(spec(), *c),
+    for (const auto* c : outputs_of(i)) {
+      auto to = static_cast<std::size_t>(index_of(c->to));
+      links.push_back(OutputLink{slots_[to].actor, c->to, port_of(*c),
                                  static_cast<std::uint32_t>(c->capacity)});
     }
     return links;
@@ -198,7 +197,7 @@ class supervisor_actor : public caf::event_based_actor {
                   std::uint32_t report_successes, Spawned done, SpawnFailed failed) {
     if (!distributed() || mode != StandIn::none) {
       auto s = std::make_shared<NodeActorSetup>();
-      describe_node(spec(), i, *s);
+      describe_node(spec(), graph_, i, *s);
       s->node = std::move(node);
       s->stand_in = mode;
       s->supervisor = caf::actor_cast<caf::actor>(this);
@@ -217,7 +216,10 @@ class supervisor_actor : public caf::event_based_actor {
       return;
     }
     NodeSpawn ask;
-    ask.pipeline_text = setup_->spec_text;
+    const std::size_t h = *host;
+    // Once per host: sending (and parsing) the whole text for every node
+    // made a deploy quadratic in the pipeline's size.
+    if (!text_sent_[h]) ask.pipeline_text = setup_->spec_text;
     ask.file = spec().file;
     ask.node_id = spec().nodes[i].id;
     ask.outputs = output_links(i);
@@ -227,12 +229,15 @@ class supervisor_actor : public caf::event_based_actor {
     if (slots_[i].handover) ask.resume.push_back(*slots_[i].handover);
     ask.report_successes = report_successes;
     ask.epoch_ns = setup_->epoch_ns;
-    const std::size_t h = *host;
     request(setup_->hosts[h].host, kSpawnTimeout, spawn_atom::value, std::move(ask))
-        .then([done](caf::actor& node) { done(std::move(node)); },
-              [this, h, failed](caf::error& err) {
-                failed("on member \"" + setup_->hosts[h].name + "\": " + system().render(err));
-              });
+        .then(
+            [this, h, done](caf::actor& node) {
+              text_sent_[h] = true;
+              done(std::move(node));
+            },
+            [this, h, failed](caf::error& err) {
+              failed("on member \"" + setup_->hosts[h].name + "\": " + system().render(err));
+            });
   }
 
   // The host node i runs on: its own while it lives; else, unless the node
@@ -258,32 +263,47 @@ class supervisor_actor : public caf::event_based_actor {
       send(setup_->monitor, register_atom::value, spec().name, caf::actor_cast<caf::actor>(this));
     for (const auto& h : setup_->hosts) monitor(h.host);
     start_promise_ = make_response_promise();
-    auto order = std::make_shared<std::vector<std::size_t>>(sinks_first_order(spec()));
+    starting_ = true;
+    auto order = std::make_shared<std::vector<std::size_t>>(graph_.sinks_first_order());
     spawn_in_order(order, 0);
     return start_promise_;
   }
 
+  // A loop, not a recursion: spawning here completes at once, and a call
+  // per node nested in the last one's completion overflowed the stack at
+  // 10,000 nodes. A host's answer arrives later, on a fresh stack, and
+  // continues the loop from there.
   void spawn_in_order(std::shared_ptr<std::vector<std::size_t>> order, std::size_t k) {
-    if (k == order->size()) {
-      for (std::size_t i = 0; i < slots_.size(); ++i)
-        if (is_source(i)) send(slots_[i].actor, start_atom::value);
-      start_promise_.deliver(std::string());
-      return;
+    for (; k < order->size(); ++k) {
+      const std::size_t i = (*order)[k];
+      if (distributed()) {
+        spawn_node(
+            i, nullptr, StandIn::none, 0,
+            [this, order, k, i](caf::actor actor) {
+              set_actor(i, std::move(actor));
+              monitor(slots_[i].actor);
+              spawn_in_order(order, k + 1);
+            },
+            [this](const std::string& why) { abandon_start(why); });
+        return;
+      }
+      spawn_node(
+          i, std::move(setup_->nodes[i]), StandIn::none, 0,
+          [this, i](caf::actor actor) {
+            set_actor(i, std::move(actor));
+            monitor(slots_[i].actor);
+          },
+          [this](const std::string& why) { abandon_start(why); });
     }
-    const std::size_t i = (*order)[k];
-    std::unique_ptr<Node> node = distributed() ? nullptr : std::move(setup_->nodes[i]);
-    spawn_node(
-        i, std::move(node), StandIn::none, 0,
-        [this, order, k, i](caf::actor actor) {
-          slots_[i].actor = std::move(actor);
-          monitor(slots_[i].actor);
-          spawn_in_order(order, k + 1);
-        },
-        [this](const std::string& why) { abandon_start(why); });
+    for (std::size_t i = 0; i < slots_.size(); ++i)
+      if (is_source(i)) send(slots_[i].actor, start_atom::value);
+    starting_ = false;
+    start_promise_.deliver(std::string());
   }
 
   // A node could not be created: nothing runs, and the runner learns why.
   void abandon_start(const std::string& why) {
+    starting_ = false;
     state_ = "failed";
     error_ = why;
     spdlog::error("pipeline \"{}\" cannot start: {}", spec().name, why);
@@ -305,8 +325,14 @@ class supervisor_actor : public caf::event_based_actor {
         send<caf::message_priority::high>(slots_[i].actor, stop_atom::value);
   }
 
-  // Forced: live instances flush and report.
+  // Forced: live instances flush and report. Before every node has
+  // started (its starter gave up waiting), nothing may be left half
+  // started: what was spawned is shut down and the pipeline fails.
   void kill() {
+    if (starting_) {
+      abandon_start("stopped before every node had started");
+      return;
+    }
     killing_ = true;
     for (std::size_t i = 0; i < slots_.size(); ++i) {
       Slot& slot = slots_[i];
@@ -340,14 +366,11 @@ class supervisor_actor : public caf::event_based_actor {
     report.snapshot.last_error = slot.handover->error;
     report.received = slot.handover->consumed;
     for (std::size_t k = 0; k < slot.handover->outputs.size(); ++k) {
-      const auto* c = spec().outputs_of(spec().nodes[i].id)[k];
+      const auto* c = &spec().connections[graph_.outputs(i)[k]];
       const auto& out = slot.handover->outputs[k];
-      EdgeSnapshot e{c->from,
-                     c->to,
-                     port_of(spec(), *c),
-                     static_cast<std::uint32_t>(c->capacity),
-                     out.sent,
-                     out.max_in_flight};
+      EdgeSnapshot e{c->from,     c->to,
+                     port_of(*c), static_cast<std::uint32_t>(c->capacity),
+                     out.sent,    out.max_in_flight};
       e.pipeline = spec().name;
       e.occupancy = out.sent - out.acked;
       report.edges.push_back(std::move(e));
@@ -394,7 +417,7 @@ class supervisor_actor : public caf::event_based_actor {
 
   void escalate(std::size_t i, const std::string& why) {
     const std::string& id = spec().nodes[i].id;
-    bool fatal = on_every_path_to_a_sink(spec(), i);
+    bool fatal = on_every_path_to_a_sink(graph_, i);
     if (fatal || state_ != "failed") state_ = fatal ? "failed" : "degraded";
     if (!error_.empty()) error_ += "; ";
     error_ += "node \"" + id + "\" failed: " + why;
@@ -446,20 +469,19 @@ class supervisor_actor : public caf::event_based_actor {
       return;
     }
     caf::actor old = slot.actor;
-    slot.actor = fresh;
-    const NodeSpec& n = spec().nodes[i];
-    auto inputs = spec().inputs_of(n.id);
+    set_actor(i, fresh);
+    auto inputs = inputs_of(i);
     for (std::size_t port = 0; port < inputs.size(); ++port) {
-      auto from = static_cast<std::size_t>(spec().index_of(inputs[port]->from));
+      auto from = static_cast<std::size_t>(index_of(inputs[port]->from));
       std::uint64_t consumed = slot.handover && port < slot.handover->consumed.size()
                                    ? slot.handover->consumed[port]
                                    : 0;
       send(slots_[from].actor, rewire_atom::value, old, fresh, static_cast<std::uint32_t>(port),
            consumed);
     }
-    for (const auto* c : spec().outputs_of(n.id)) {
-      auto to = static_cast<std::size_t>(spec().index_of(c->to));
-      send(slots_[to].actor, resync_atom::value, port_of(spec(), *c), fresh);
+    for (const auto* c : outputs_of(i)) {
+      auto to = static_cast<std::size_t>(index_of(c->to));
+      send(slots_[to].actor, resync_atom::value, port_of(*c), fresh);
     }
     send(fresh, start_atom::value);
     if (stopping_ && is_source(i)) send<caf::message_priority::high>(fresh, stop_atom::value);
@@ -508,8 +530,8 @@ class supervisor_actor : public caf::event_based_actor {
     };
     auto g = std::make_shared<Gather>();
     const NodeSpec& n = spec().nodes[i];
-    auto inputs = spec().inputs_of(n.id);
-    auto outputs = spec().outputs_of(n.id);
+    auto inputs = inputs_of(i);
+    auto outputs = outputs_of(i);
     g->handover.error = why;
     g->handover.consumed.assign(inputs.size(), 0);
     g->handover.outputs.resize(outputs.size());
@@ -538,7 +560,7 @@ class supervisor_actor : public caf::event_based_actor {
       if (!slots_[i].reported) on_failure(i, std::make_shared<Handover>(std::move(h)));
     };
     for (std::size_t port = 0; port < inputs.size(); ++port) {
-      auto from = static_cast<std::size_t>(spec().index_of(inputs[port]->from));
+      auto from = static_cast<std::size_t>(index_of(inputs[port]->from));
       ++g->pending;
       ask_report(from, [g, arrived, port, id = n.id](const NodeReport& r) {
         for (const auto& e : r.edges)
@@ -547,8 +569,8 @@ class supervisor_actor : public caf::event_based_actor {
       });
     }
     for (std::size_t k = 0; k < outputs.size(); ++k) {
-      auto to = static_cast<std::size_t>(spec().index_of(outputs[k]->to));
-      const std::uint32_t port = port_of(spec(), *outputs[k]);
+      auto to = static_cast<std::size_t>(index_of(outputs[k]->to));
+      const std::uint32_t port = port_of(*outputs[k]);
       ++g->pending;
       ask_report(to, [g, arrived, k, port](const NodeReport& r) {
         if (port < r.received.size()) {
@@ -573,7 +595,7 @@ class supervisor_actor : public caf::event_based_actor {
   }
 
   void on_report(NodeReport report) {
-    int index = spec().index_of(report.snapshot.node);
+    int index = index_of(report.snapshot.node);
     if (index < 0 || slots_[index].reported) return;
     Slot& slot = slots_[index];
     slot.reported = true;
@@ -680,11 +702,15 @@ class supervisor_actor : public caf::event_based_actor {
   }
 
   std::shared_ptr<SupervisorSetup> setup_;
+  const PipelineGraph graph_;    // of setup_->spec, which never changes
+  std::vector<bool> text_sent_;  // per host: it has the pipeline's text (NodeSpawn)
+  std::unordered_map<caf::actor_addr, std::size_t> slot_by_addr_;  // see slot_of()
   std::shared_ptr<MemoryBudget> memory_;
   std::vector<Slot> slots_;
   std::vector<bool> host_alive_;
   std::vector<std::size_t> placement_;  // host per node, as it is now
   caf::response_promise start_promise_;
+  bool starting_ = false;  // start() is spawning the nodes
   caf::actor dead_letters_;
   std::size_t reported_ = 0;
   bool stopping_ = false;

@@ -2,11 +2,9 @@
 // pipeline's nodes over the cluster's members, start it, and return (or,
 // with --wait, stay until it ends, for scripts and batch jobs).
 
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <thread>
 
 #include "cli/address.hpp"
@@ -60,16 +58,15 @@ int deploy(const DeployArgs& args) {
   if (!tls_files_usable(args.tls)) return kExitInvalidInput;
   // Checked here first, so that mistakes in the file are reported with
   // this machine's view of it; the members check it again where nodes run.
-  const std::optional<PipelineSpec> spec = load_or_report(args.pipeline);
+  // Read once: what is sent is what was checked.
+  std::string text;
+  const std::optional<PipelineSpec> spec = load_or_report(args.pipeline, &text);
   if (!spec) return kExitInvalidInput;
-  std::ifstream in(args.pipeline);
-  std::stringstream text;
-  text << in.rdbuf();
   const Address at = parse_address(args.cluster, PortZero::refused);
   ClusterClient cluster(at.host, at.port, args.tls);
   std::string summary, error;
   const auto timeout = std::chrono::milliseconds(static_cast<long>(args.timeout_s * 1000));
-  if (!cluster.deploy(text.str(), args.pipeline, args.frames, timeout, summary, error)) {
+  if (!cluster.deploy(text, args.pipeline, args.frames, timeout, summary, error)) {
     std::cerr << "error: " << error << "\nnothing was started\n";
     return kExitInvalidInput;
   }

@@ -12,7 +12,9 @@ namespace streamlab::cli {
 
 // The validated pipeline; otherwise every problem is printed to stderr,
 // with "nothing was started", and nullopt is returned.
-std::optional<PipelineSpec> load_or_report(const std::string& path);
+// The file is read once: `text`, when given, receives exactly what was
+// validated (what `deploy` sends on).
+std::optional<PipelineSpec> load_or_report(const std::string& path, std::string* text = nullptr);
 
 // SIGINT and SIGTERM count into the returned counter: the first drains
 // (sources stop, sinks flush), the second forces the stop (RunOptions::interrupts).

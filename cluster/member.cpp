@@ -235,9 +235,12 @@ void deploy(Self* self, const std::string& text, const std::string& file, std::u
                     spdlog::info("pipeline \"{}\" deployed: {}", name, where);
                     promise.deliver(true, "pipeline \"" + name + "\" running: " + where);
                   },
-                  [name = spec->name, promise](caf::error& err) mutable {
-                    promise.deliver(false, "pipeline \"" + name +
-                                               "\" did not start in time: " + caf::to_string(err));
+                  [self, supervisor, name = spec->name, promise](caf::error& err) mutable {
+                    // Never half-started: what did start is stopped.
+                    self->send<caf::message_priority::high>(supervisor, kill_atom::value);
+                    promise.deliver(false, "pipeline \"" + name + "\" did not start in time (" +
+                                               caf::to_string(err) +
+                                               "); what had started was stopped");
                   });
         };
         for (std::size_t k = 0; k < load->hosts.size(); ++k) {
@@ -397,7 +400,14 @@ caf::behavior member_actor(Self* self, MemberSetup setup) {
       [self](deploy_atom, const std::string& text, const std::string& file,
              std::uint64_t max_frames) -> caf::result<bool, std::string> {
         auto promise = self->make_response_promise<bool, std::string>();
-        deploy(self, text, file, max_frames, promise);
+        // Every deploy message is untrusted: whatever goes wrong with one
+        // is its sender's answer, never an exception out of this actor
+        // (which left the member up but deaf).
+        try {
+          deploy(self, text, file, max_frames, promise);
+        } catch (const std::exception& e) {
+          promise.deliver(false, std::string("cannot deploy: ") + e.what());
+        }
         return promise;
       },
       [self](pipelines_atom, local_atom) -> caf::result<std::vector<PipelineRow>> {

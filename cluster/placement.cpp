@@ -2,29 +2,11 @@
 
 #include <optional>
 
+#include "runtime/pipeline_graph.hpp"
+
 namespace streamlab {
 
 namespace {
-
-// Producers before consumers; validation guarantees there is no cycle.
-std::vector<std::size_t> sources_first_order(const PipelineSpec& spec) {
-  std::vector<std::size_t> missing(spec.nodes.size());
-  std::vector<std::size_t> ready;
-  for (std::size_t i = 0; i < spec.nodes.size(); ++i) {
-    missing[i] = spec.inputs_of(spec.nodes[i].id).size();
-    if (missing[i] == 0) ready.push_back(i);
-  }
-  std::vector<std::size_t> order;
-  for (std::size_t k = 0; k < ready.size(); ++k) {
-    const std::size_t i = ready[k];
-    order.push_back(i);
-    for (const auto* c : spec.outputs_of(spec.nodes[i].id)) {
-      auto to = static_cast<std::size_t>(spec.index_of(c->to));
-      if (--missing[to] == 0) ready.push_back(to);
-    }
-  }
-  return order;
-}
 
 std::string member_list(const std::vector<MemberLoad>& members) {
   std::string out;
@@ -58,7 +40,9 @@ Placement place_pipeline(const PipelineSpec& spec, const std::vector<MemberLoad>
     out.problems.push_back({spec.file, std::move(path), spec.nodes[i].id, std::move(message)});
   };
 
-  for (std::size_t i : sources_first_order(spec)) {
+  const PipelineGraph graph(spec);
+  // Producers before consumers; validation guarantees there is no cycle.
+  for (std::size_t i : graph.sources_first_order()) {
     const NodeSpec& node = spec.nodes[i];
     std::optional<std::size_t> chosen;
     if (!node.on.empty()) {
@@ -79,10 +63,9 @@ Placement place_pipeline(const PipelineSpec& spec, const std::vector<MemberLoad>
         continue;
       }
     } else {
-      auto inputs = spec.inputs_of(node.id);
+      const auto& inputs = graph.inputs(i);
       if (!inputs.empty()) {
-        const std::size_t producer =
-            out.member_of[static_cast<std::size_t>(spec.index_of(inputs.front()->from))];
+        const std::size_t producer = out.member_of[graph.from(inputs.front())];
         if (producer != unplaced && admits(producer)) chosen = producer;
       }
       if (!chosen) {

@@ -16,6 +16,20 @@ namespace streamlab::limits {
 
 // --- Pipeline files and deploy messages (JSON) ---
 
+// Bytes of pipeline text read from a file or accepted in a deploy message.
+// A 10,000-node pipeline is about 1.5 MB; 4 MiB leaves room for configs
+// and comments while keeping one hostile message's cost small.
+constexpr std::size_t kMaxPipelineTextBytes = 4u << 20;
+// Nesting of JSON arrays and objects in pipeline text, enforced while
+// parsing. A pipeline needs about 5 levels; 64 leaves room, and no walk of
+// the document (copy, dump, destructor) can recurse deeper than this.
+constexpr std::size_t kMaxPipelineNesting = 64;
+// Nodes in one pipeline. Two members on loopback start 10,000 nodes in
+// about 3 s and 20,000 in about 7.5 s (under 10 s with the machine busy,
+// far inside the member's 30 s start timeout, so nothing half-starts);
+// 40,000 took 11.5 to 30 s, about 3.5 GB, and made members flap.
+constexpr std::size_t kMaxPipelineNodes = 20000;
+
 // --- Frames (Cap'n Proto, across processes and in dead-letter files) ---
 
 // --- Connections (BASP gate, monitor port, HTTP endpoints, TLS) ---

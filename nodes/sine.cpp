@@ -120,9 +120,11 @@ NodeType sine_node_type() {
   schema.summary = "sine tone generator (source)";
   schema.min_inputs = 0;
   schema.max_inputs = 0;
+  FieldSpec frequency = number_field(
+      "frequency", "tone frequency in Hz, above 0 and below sample_rate / 2", 440.0, 0.0);
+  frequency.min_exclusive = true;  // judged with the other fields; Nyquist in the cross check
   schema.fields = {
-      // A strict "> 0" cannot be an inclusive min, so the cross check enforces it.
-      number_field("frequency", "tone frequency in Hz, above 0 and below sample_rate / 2", 440.0),
+      frequency,
       number_field("amplitude", "peak amplitude (1 = full scale)", 0.5, 0.0, 1.0),
   };
   add_generator_fields(schema.fields);

@@ -99,9 +99,10 @@ std::string describe_constraints(const FieldSpec& field) {
     for (std::size_t i = 0; i < field.choices.size(); ++i)
       out += (i ? ", \"" : " \"") + field.choices[i] + "\"";
   } else if (field.min && field.max) {
-    out = "in [" + format_number(*field.min) + ", " + format_number(*field.max) + "]";
+    out = std::string(field.min_exclusive ? "in (" : "in [") + format_number(*field.min) + ", " +
+          format_number(*field.max) + "]";
   } else if (field.min) {
-    out = ">= " + format_number(*field.min);
+    out = (field.min_exclusive ? "> " : ">= ") + format_number(*field.min);
   } else if (field.max) {
     out = "<= " + format_number(*field.max);
   }
@@ -155,7 +156,8 @@ void validate_config(const NodeTypeSchema& schema, const json& config, const Pro
     }
     if (field.type == FieldType::number || field.type == FieldType::integer) {
       double v = value.get<double>();
-      if (!std::isfinite(v) || (field.min && v < *field.min) || (field.max && v > *field.max)) {
+      const bool below_min = field.min && (field.min_exclusive ? v <= *field.min : v < *field.min);
+      if (!std::isfinite(v) || below_min || (field.max && v > *field.max)) {
         report(suffix, "\"" + field.name + "\" must be " + describe_constraints(field) + ", got " +
                            shown(value));
         fields_valid = false;

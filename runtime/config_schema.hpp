@@ -30,6 +30,9 @@ struct FieldSpec {
   std::optional<double> max;
   std::vector<std::string> choices;  // for FieldType::choice
   PathCheck path_check = PathCheck::none;
+  // `min` itself is refused ("above 0"), checked with the other fields so
+  // that it is reported with them, not held back for the cross check.
+  bool min_exclusive = false;
 
   bool required() const { return default_value.is_null(); }
 };

@@ -1,6 +1,12 @@
 #include "runtime/pipeline_spec.hpp"
 
+#include "messages/input_limits.hpp"
+#include "runtime/bounded_json.hpp"
 #include "runtime/json_text.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -33,23 +39,14 @@ std::string at(const std::string& parent, std::size_t index) {
   return parent + "/" + std::to_string(index);
 }
 
-// nlohmann reports a 1-based count of bytes read; its own line/column are not
-// reliable after a lookahead, so they are recomputed from the text.
-std::string line_column(const std::string& text, std::size_t bytes_read) {
-  std::size_t offset = std::min(bytes_read > 0 ? bytes_read - 1 : 0, text.size());
-  std::size_t line = 1 + std::count(text.begin(), text.begin() + offset, '\n');
-  std::size_t line_start = text.rfind('\n', offset == 0 ? std::string::npos : offset - 1);
-  std::size_t column =
-      line_start == std::string::npos || offset == 0 ? offset + 1 : offset - line_start;
-  return "line " + std::to_string(line) + ", column " + std::to_string(column);
-}
-
-// Drops nlohmann's "[json.exception...] parse error at ...: " prefix, whose
-// position is replaced by ours.
-std::string parse_error_reason(const std::string& what) {
-  auto start = what.find("parse error");
-  auto colon = what.find(": ", start == std::string::npos ? 0 : start);
-  return colon == std::string::npos ? what : what.substr(colon + 2);
+// For the refusal of what is not a regular file.
+const char* file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a named pipe (FIFO)";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "a special file";
 }
 
 std::optional<std::size_t> as_capacity(const json& value) {
@@ -80,17 +77,32 @@ class PipelineParser {
     spec_.file = file;
   }
 
-  ParseResult run(const std::string& text) {
-    json doc;
+  ParseResult run(const char* text, std::size_t size) {
     try {
-      doc = json::parse(text);
-    } catch (const json::parse_error& e) {
-      report(line_column(text, e.byte), "", "malformed JSON: " + parse_error_reason(e.what()));
-      return finish();
+      check(text, size);
+    } catch (const std::exception& e) {
+      // Validation only reads what the bounded parser built, so nothing
+      // should throw; if something does, it is one more problem to report.
+      report("", "", std::string("internal error while validating: ") + e.what());
     }
+    return finish();
+  }
+
+ private:
+  void check(const char* text, std::size_t size) {
+    BoundedJson parsed = parse_bounded_json(text, size, pipeline_json_bounds());
+    if (parsed.failure) {
+      const JsonFailure& f = *parsed.failure;
+      std::string where = f.pointer.empty() ? f.position : f.pointer;
+      std::string message = f.message;
+      if (!f.pointer.empty() && !f.position.empty()) message += " (" + f.position + ")";
+      report(where, "", message);
+      return;
+    }
+    const json& doc = *parsed.document;
     if (!doc.is_object()) {
       report("", "", "the pipeline must be a JSON object, got " + shown(doc));
-      return finish();
+      return;
     }
     check_keys(doc, kTopLevelKeys, "", "", "top-level key");
     parse_name(doc);
@@ -99,10 +111,8 @@ class PipelineParser {
     parse_nodes(doc);
     parse_connections(doc);
     check_graph();
-    return finish();
   }
 
- private:
   struct NodeInfo {
     std::size_t json_index;
     const NodeTypeSchema* schema;     // null when the type is unknown
@@ -276,6 +286,12 @@ class PipelineParser {
       report("/nodes", "", "the pipeline has no nodes");
       return;
     }
+    if (it->size() > limits::kMaxPipelineNodes) {
+      report("/nodes", "",
+             "the pipeline has " + std::to_string(it->size()) + " nodes, more than the limit of " +
+                 std::to_string(limits::kMaxPipelineNodes));
+      return;
+    }
     nodes_listed_ = true;
     for (std::size_t i = 0; i < it->size(); ++i) parse_node((*it)[i], i);
   }
@@ -395,7 +411,7 @@ class PipelineParser {
     }
     spec.from = spec_.nodes[*from].id;
     spec.to = spec_.nodes[*to].id;
-    if (is_new_edge(*from, *to, path)) {
+    if (is_new_edge(*from, *to, i, path)) {
       edges_.push_back(Edge{*from, *to, i});
       infos_[*to].inputs.push_back(i);
     }
@@ -449,20 +465,19 @@ class PipelineParser {
 
   // Self-loops and repeats are reported here and kept out of the graph, so
   // the cycle and input-count checks do not report them a second time.
-  bool is_new_edge(std::size_t from, std::size_t to, const std::string& path) {
+  bool is_new_edge(std::size_t from, std::size_t to, std::size_t json_index,
+                   const std::string& path) {
     const std::string& id = spec_.nodes[from].id;
     if (from == to) {
       report(path, id, "connection from " + in_quotes(id) + " to itself");
       return false;
     }
-    for (const auto& edge : edges_) {
-      if (edge.from != from || edge.to != to) continue;
-      report(path, spec_.nodes[to].id,
-             "duplicate connection " + in_quotes(id) + " -> " + in_quotes(spec_.nodes[to].id) +
-                 " (same as " + at("/connections", edge.json_index) + ")");
-      return false;
-    }
-    return true;
+    auto [first, inserted] = edge_json_index_.emplace(std::make_pair(from, to), json_index);
+    if (inserted) return true;
+    report(path, spec_.nodes[to].id,
+           "duplicate connection " + in_quotes(id) + " -> " + in_quotes(spec_.nodes[to].id) +
+               " (same as " + at("/connections", first->second) + ")");
+    return false;
   }
 
   // Each check runs only when what it needs is known, so one typo does not
@@ -564,7 +579,8 @@ class PipelineParser {
   Problems problems_;
   std::vector<NodeInfo> infos_;  // parallel to spec_.nodes
   std::map<std::string, std::size_t> ids_;
-  std::vector<Edge> edges_;        // resolved connections, without self-loops and repeats
+  std::vector<Edge> edges_;  // resolved connections, without self-loops and repeats
+  std::map<std::pair<std::size_t, std::size_t>, std::size_t> edge_json_index_;  // of edges_
   bool nodes_listed_ = false;      // "nodes" is a non-empty array
   bool all_nodes_known_ = true;    // every node has a usable id and a known type
   bool inputs_uncertain_ = false;  // some connection's target could not be resolved
@@ -592,28 +608,63 @@ std::vector<const ConnectionSpec*> PipelineSpec::outputs_of(const std::string& i
   return out;
 }
 
+ParseResult parse_pipeline(const char* text, std::size_t size, const std::string& file,
+                           const std::vector<const NodeTypeSchema*>& types) {
+  return PipelineParser(file, types).run(text, size);
+}
+
 ParseResult parse_pipeline(const std::string& text, const std::string& file,
                            const std::vector<const NodeTypeSchema*>& types) {
-  return PipelineParser(file, types).run(text);
+  return parse_pipeline(text.data(), text.size(), file, types);
+}
+
+std::optional<Problem> read_pipeline_text(const std::string& path, std::string& text) {
+  const auto problem = [&](const std::string& why) { return Problem{path, "", "", why}; };
+  // Not blocking on a named pipe, nor reading a device: only a regular
+  // file is opened (O_NONBLOCK so that opening a FIFO cannot wait for a
+  // writer), and the descriptor is checked again after opening.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    return problem(std::string("cannot read file: ") + std::strerror(errno));
+  if (!S_ISREG(st.st_mode))
+    return problem(std::string("cannot read: it is ") + file_kind(st.st_mode) +
+                   ", not a regular file");
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return problem(std::string("cannot read file: ") + std::strerror(errno));
+  std::optional<Problem> failed;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    failed = problem(std::string("cannot read: it is ") + file_kind(st.st_mode) +
+                     ", not a regular file");
+  } else {
+    const std::size_t limit = limits::kMaxPipelineTextBytes;
+    text.clear();
+    char chunk[8192];
+    for (;;) {
+      const ssize_t n = ::read(fd, chunk, sizeof chunk);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        failed = problem(std::string("cannot read file: ") + std::strerror(errno));
+        break;
+      }
+      if (n == 0) break;
+      if (text.size() + static_cast<std::size_t>(n) > limit) {
+        failed = problem("the file is larger than the limit of " + std::to_string(limit) +
+                         " bytes for pipeline text");
+        break;
+      }
+      text.append(chunk, static_cast<std::size_t>(n));
+    }
+  }
+  ::close(fd);
+  return failed;
 }
 
 ParseResult load_pipeline_file(const std::string& path,
                                const std::vector<const NodeTypeSchema*>& types) {
   std::string text;
-  errno = 0;
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  bool ok = f != nullptr;
-  if (ok) {
-    char chunk[8192];
-    std::size_t n;
-    while ((n = std::fread(chunk, 1, sizeof chunk, f)) > 0) text.append(chunk, n);
-    ok = !std::ferror(f);  // a directory opens fine on Linux; reading it fails with EISDIR
-    std::fclose(f);
-  }
-  if (!ok) {
+  if (auto why = read_pipeline_text(path, text)) {
     ParseResult result;
-    result.problems.push_back(
-        Problem{path, "", "", std::string("cannot read file: ") + std::strerror(errno)});
+    result.problems.push_back(std::move(*why));
     return result;
   }
   return parse_pipeline(text, path, types);

@@ -85,8 +85,18 @@ struct ParseResult {
 // (listing the known ones), duplicate ids, connections to unknown nodes,
 // cycles, missing or surplus inputs, outputs from sinks, bad config values,
 // bad supervision settings and an unusable dead-letter path, all at once.
+// The text is untrusted (a file, a deploy message): it goes through the
+// bounded parser (runtime/bounded_json.hpp), and nothing in here throws.
 ParseResult parse_pipeline(const std::string& text, const std::string& file,
                            const std::vector<const NodeTypeSchema*>& types);
+// Same, on raw bytes (for fuzzing).
+ParseResult parse_pipeline(const char* text, std::size_t size, const std::string& file,
+                           const std::vector<const NodeTypeSchema*>& types);
+
+// Reads a pipeline file once, into `text`: only a regular file (a named
+// pipe, device, socket or directory is refused, never waited on) of at most
+// limits::kMaxPipelineTextBytes. The problem says why not, naming the path.
+std::optional<Problem> read_pipeline_text(const std::string& path, std::string& text);
 
 // Same, reading the file first (an unreadable file is a problem too).
 ParseResult load_pipeline_file(const std::string& path,

@@ -147,6 +147,13 @@ TEST_CASE("sine config is validated", "[nodes][sine]") {
     CHECK(p[0].path == "/frequency");
     CHECK(validate("sine", {{"frequency", -5}}).size() == 1);
   }
+  SECTION("a bad frequency and a bad sample_rate are both reported") {
+    Problems p = validate("sine", {{"frequency", -5}, {"sample_rate", 0}});
+    REQUIRE(p.size() == 2);
+    CHECK(p[0].path == "/frequency");
+    CHECK_THAT(p[0].message, Catch::Contains("> 0") && Catch::Contains("-5"));
+    CHECK(p[1].path == "/sample_rate");
+  }
   SECTION("field bounds") {
     CHECK(validate("sine", {{"amplitude", 1.5}}).size() == 1);
     CHECK(validate("sine", {{"sample_rate", 500}}).size() == 1);

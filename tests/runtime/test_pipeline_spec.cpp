@@ -6,7 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "messages/input_limits.hpp"
 #include "runtime/pipeline_spec.hpp"
+
+#include <sys/stat.h>
 
 using namespace streamlab;
 
@@ -466,7 +469,69 @@ TEST_CASE("a pipeline is read from a file, or the failure is a problem", "[pipel
   SECTION("a directory") {
     auto result = load_pipeline_file(dir.path, types().all);
     REQUIRE(result.problems.size() == 1);
-    CHECK(result.problems[0].message == "cannot read file: Is a directory");
+    CHECK(result.problems[0].message == "cannot read: it is a directory, not a regular file");
+  }
+  SECTION("a named pipe is refused, not waited on (it blocked before)") {
+    const std::string fifo = dir.path + "/pipe.json";
+    REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+    auto result = load_pipeline_file(fifo, types().all);
+    REQUIRE(result.problems.size() == 1);
+    CHECK(result.problems[0].file == fifo);
+    CHECK(result.problems[0].message ==
+          "cannot read: it is a named pipe (FIFO), not a regular file");
+  }
+  SECTION("a device is refused") {
+    auto result = load_pipeline_file("/dev/null", types().all);
+    REQUIRE(result.problems.size() == 1);
+    CHECK(result.problems[0].message ==
+          "cannot read: it is a character device, not a regular file");
+  }
+  SECTION("a file up to the size limit is read, one byte more is refused unread") {
+    const std::size_t limit = limits::kMaxPipelineTextBytes;
+    std::string text = pipeline(kNodes, kConnections);
+    text += std::string(limit - text.size(), ' ');
+    std::string read;
+    CHECK_FALSE(read_pipeline_text(dir.write("at_limit.json", text), read));
+    CHECK(read == text);
+    CHECK(load_pipeline_file(dir.write("at_limit.json", text), types().all).spec);
+    auto over = load_pipeline_file(dir.write("over.json", text + " "), types().all);
+    REQUIRE(over.problems.size() == 1);
+    CHECK_THAT(over.problems[0].message, Catch::Contains(std::to_string(limit) + " bytes"));
+  }
+}
+
+TEST_CASE("hostile pipeline text is a located problem, never an exception or a crash",
+          "[pipeline_spec]") {
+  SECTION("a number out of a double's range (an uncaught exception before)") {
+    ParseResult r =
+        parse(R"({"nodes": [{"id": "osc", "type": "tone", "config": {"frequency": 1e400}}]})");
+    REQUIRE(r.problems.size() == 1);
+    CHECK(r.problems[0].path == "/nodes/0/config/frequency");
+    CHECK_THAT(r.problems[0].message, Catch::Contains("1e400") && Catch::Contains("out of range"));
+  }
+  SECTION("nesting at the limit is judged as usual, one level more is refused naming it") {
+    const std::size_t limit = limits::kMaxPipelineNesting;
+    // The document is level 1, "description" holds the rest.
+    const std::string at_limit = std::string(limit - 1, '[') + std::string(limit - 1, ']');
+    ParseResult ok = parse(R"({"description": )" + at_limit + "}");
+    REQUIRE(ok.problems.size() >= 1);
+    CHECK(ok.problems[0].path == "/description");
+    CHECK_THAT(ok.problems[0].message, Catch::Contains("must be a string"));
+    ParseResult deep = parse(R"({"description": [)" + at_limit + "]}");
+    REQUIRE(deep.problems.size() == 1);
+    CHECK_THAT(deep.problems[0].message, Catch::Contains("limit of " + std::to_string(limit)));
+  }
+  SECTION("100,000 levels deep (a segfault before)") {
+    ParseResult r =
+        parse("{\"nodes\": " + std::string(100000, '[') + std::string(100000, ']') + "}");
+    REQUIRE(r.problems.size() == 1);
+    CHECK_THAT(r.problems[0].message, Catch::Contains("nested deeper"));
+  }
+  SECTION("text over the size limit") {
+    ParseResult r = parse(std::string(limits::kMaxPipelineTextBytes + 1, ' '));
+    REQUIRE(r.problems.size() == 1);
+    CHECK_THAT(r.problems[0].message,
+               Catch::Contains(std::to_string(limits::kMaxPipelineTextBytes)));
   }
 }
 
@@ -499,4 +564,28 @@ TEST_CASE("backpressure watermarks are read and checked", "[pipeline_spec]") {
   ParseResult unknown = with(R"({"hi":0.5})");
   REQUIRE(unknown.problems.size() == 1);
   CHECK(contains(unknown.problems[0].message, "high_watermark, low_watermark"));
+}
+
+TEST_CASE("a pipeline of up to the node limit is valid, one node more is refused naming it",
+          "[pipeline_spec]") {
+  const auto fan_out = [](std::size_t nodes) {
+    std::string text = R"({"nodes": [{"id": "osc", "type": "tone"})";
+    std::string connections;
+    for (std::size_t i = 1; i < nodes; ++i) {
+      const std::string id = "k" + std::to_string(i);
+      text += R"(, {"id": ")" + id + R"(", "type": "out"})";
+      connections += std::string(i == 1 ? "" : ", ") + R"({"from": "osc", "to": ")" + id + "\"}";
+    }
+    return text + R"(], "connections": [)" + connections + "]}";
+  };
+  const std::size_t limit = limits::kMaxPipelineNodes;
+  ParseResult at_limit = parse(fan_out(limit));
+  INFO(describe(at_limit.problems));
+  REQUIRE(at_limit.spec);
+  CHECK(at_limit.spec->nodes.size() == limit);
+  ParseResult over = parse(fan_out(limit + 1));
+  REQUIRE(over.problems.size() == 1);
+  CHECK(over.problems[0].path == "/nodes");
+  CHECK_THAT(over.problems[0].message, Catch::Contains(std::to_string(limit + 1) + " nodes") &&
+                                           Catch::Contains("limit of " + std::to_string(limit)));
 }
