@@ -3,14 +3,12 @@
 // spec or a list of problems; any crash, hang or sanitizer report is a bug.
 #include <cstddef>
 #include <cstdint>
-#include <string>
 
 #include "nodes/registry.hpp"
 #include "runtime/pipeline_spec.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const auto types = streamlab::NodeRegistry::builtin().schemas();
-  const std::string text(reinterpret_cast<const char*>(data), size);
-  (void)streamlab::parse_pipeline(text, "fuzz.json", types);
+  (void)streamlab::parse_pipeline(reinterpret_cast<const char*>(data), size, "fuzz.json", types);
   return 0;
 }
