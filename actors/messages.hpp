@@ -3,7 +3,7 @@
 // them. Locally a Frame travels by reference count; `inspect` is used only
 // when a message must be serialized (another process, or printing), and then
 // a frame is one Cap'n Proto blob rather than a float-by-float vector (which
-// costs 8-27 us per frame, notes/caf-0.17.md).
+// costs 8-27 us per frame, docs/architecture.md#the-frame).
 
 #include <array>
 #include <cstdint>

@@ -1,7 +1,7 @@
 #pragma once
 // One actor per pipeline node. It owns the node, feeds it aligned input
 // sets, and forwards what it emits to every consumer under the credit
-// protocol of DESIGN.md "Flow control":
+// protocol of docs/architecture.md#flow-control:
 //  - a producer may have at most `capacity` frames unconsumed per edge, and
 //    sends a frame only when every consumer has room (fan-out moves at the
 //    pace of the slowest consumer and shares one buffer among all);

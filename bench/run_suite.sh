@@ -22,7 +22,7 @@
 # the same count would make its runs minutes long); start-up is ~25-50 ms
 # for either, so it weighs a few percent at most.
 #
-# Cases (GStreamer command lines as in the team's notes/anchors.md):
+# Cases (the GStreamer side is the equivalent gst-launch-1.0 pipeline):
 #   1  sine -> gain -> null sink          | audiotestsrc ! volume ! fakesink (one thread)
 #   2  framework cost only: source -> null | audiotestsrc wave=silence ! fakesink
 #      StreamLab: the `constant` source (silence), a fill per frame

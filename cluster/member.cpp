@@ -20,7 +20,7 @@ namespace streamlab {
 namespace {
 
 // Every question one member asks another (or a supervisor) is bounded: a
-// member that is stopped only ever times out (notes/caf-0.17.md). Each
+// member that is stopped only ever times out (docs/architecture.md#caf-017-facts). Each
 // level waits longer than the one below it (a supervisor waits 1 s for its
 // nodes, a monitor 1.5 s for its supervisors) and less than the CLI's
 // default 3 s, so a slow part shows up as such instead of failing it all.

@@ -23,7 +23,7 @@ namespace streamlab {
 namespace {
 
 // Measured on loopback: a stopped peer is declared lost after ~0.57 s with
-// these (notes/caf-0.17.md).
+// these (docs/architecture.md#the-cluster).
 constexpr std::chrono::milliseconds kHeartbeatInterval{100};
 constexpr std::chrono::milliseconds kConnectionTimeout{500};
 

@@ -21,7 +21,7 @@ namespace streamlab {
 // Loads the middleman and turns heartbeats on. CAF 0.17 ships them off, so
 // a stopped peer is never noticed; and a process without them is taken for
 // dead by one that has a connection timeout: every process that talks to
-// another calls this (notes/caf-0.17.md). With `tls` (checked with
+// another calls this (docs/architecture.md#the-cluster). With `tls` (checked with
 // check_tls_files() first) it also loads CAF's OpenSSL module, which then
 // carries every publish and connect of this system (publish_actor,
 // connect_remote) and verifies both ends against the CA: a peer without a

@@ -3,7 +3,7 @@
 // acquired on one thread and released on another (producer and consumer
 // actors), which is why each class is a lock-free stack: a cross-thread
 // free through the allocator costs 4-5 us per frame here
-// (notes/caf-0.17.md), a pool round trip well under a microsecond. The
+// (docs/architecture.md#the-frame), a pool round trip well under a microsecond. The
 // stack is last-in first-out, so the buffer handed out next is the one most
 // likely still in cache. A pool keeps every buffer returned to it (as many
 // as were ever in use at once) until it is destroyed.

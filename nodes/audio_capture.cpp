@@ -1,5 +1,5 @@
 // audio_capture: a live source reading an input device through RtAudio
-// (DESIGN.md "Capture"). The audio callback only copies each block into a
+// (docs/architecture.md#audio-capture). The audio callback only copies each block into a
 // preallocated single-producer/single-consumer ring and records when it ran
 // and what the device said (overflow); generate() drains the ring into
 // pooled frames of `frame_size`, stamped with their capture time.

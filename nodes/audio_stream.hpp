@@ -2,7 +2,7 @@
 // What the audio node types share about a running RtAudio stream: noticing
 // that it died without a word, and closing it safely. Internal to nodes/.
 //
-// RtAudio 5.2 on Linux, as measured (notes/audio-testing.md):
+// RtAudio 5.2 on Linux, as measured (docs/architecture.md#audio-capture):
 //  - JACK server gone: RtAudio closes the stream from a thread of its own,
 //    with no error callback; isStreamOpen() turns false within ~250 ms.
 //  - PulseAudio server gone: the stream keeps "running" and the callback

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A private JACK server for the audio tests (notes/audio-testing.md): the
+# A private JACK server for the audio tests (docs/operations.md#testing-audio-without-a-sound-card): the
 # dummy backend (no sound card needed), a unique name so test runs never
 # collide, and tone clients (jack_simple_client: left 240 Hz, right 720 Hz,
 # amplitude 0.2 at 48 kHz). Everything it starts is stopped by PID.

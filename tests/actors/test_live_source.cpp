@@ -1,4 +1,4 @@
-// Live sources in the node actor (DESIGN.md "Flow control"): they never
+// Live sources in the node actor (docs/architecture.md#live-sources): they never
 // wait for credits; what has no room is held in a bounded backlog and,
 // past it, dropped by the node's overflow policy and counted, so that
 // produced == sent + dropped holds exactly. Elapsed times are only checked
