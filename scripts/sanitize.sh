@@ -32,6 +32,7 @@ cmake --build "$build" -j "$(nproc)" "${targets[@]}"
 # fails and prints the report.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:suppressions=$repo/scripts/sanitizers/ubsan.supp}"
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$repo/scripts/sanitizers/lsan.supp}"
 export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}"
 cd "$build"
 if [[ $kind == address ]]; then
