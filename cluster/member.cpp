@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
+#include "actors/caf_words.hpp"
 #include "actors/message_types.hpp"
 #include "actors/messages.hpp"
 #include "actors/node_host.hpp"
@@ -123,7 +124,7 @@ void local_rows(Self* self, caf::response_promise promise) {
             },
             [c, row](caf::error& err) mutable {
               row.state = "not_answering";
-              row.reason = caf::to_string(err);
+              row.reason = plain_words(err);
               c->items.push_back(row);
               c->arrived();
             });
@@ -237,7 +238,7 @@ void deploy(Self* self, const std::string& text, const std::string& file, std::u
                   },
                   [name = spec->name, promise](caf::error& err) mutable {
                     promise.deliver(false, "pipeline \"" + name +
-                                               "\" did not start in time: " + caf::to_string(err));
+                                               "\" did not start in time: " + plain_words(err));
                   });
         };
         for (std::size_t k = 0; k < load->hosts.size(); ++k) {
@@ -333,7 +334,7 @@ void cluster_snapshot(Self* self, caf::response_promise promise) {
             },
             [c, all, a](caf::error& err) {
               all->members.push_back(
-                  {a.name, a.address, "not_answering", caf::to_string(err), {}, {}});
+                  {a.name, a.address, "not_answering", plain_words(err), {}, {}});
               c->arrived();
             });
   }
@@ -349,7 +350,7 @@ caf::behavior member_actor(Self* self, MemberSetup setup) {
     auto& st = self->state;
     for (const auto& [name, info] : st.others) {
       if (info.member.address() != down.source || st.down.count(name)) continue;
-      st.down[name] = caf::to_string(down.reason);
+      st.down[name] = plain_words(down.reason);
       spdlog::warn("member \"{}\" ({}) is down: {}", name, info.address, st.down[name]);
       return;
     }
