@@ -357,7 +357,8 @@ class supervisor_actor : public caf::event_based_actor {
       report_from_handover(i);
       return;
     }
-    RestartDecision decision = slot.strategy.on_failure(slot.failed_at, handover->error);
+    RestartDecision decision =
+        slot.strategy.on_failure(slot.failed_at, handover->error, progress_of(handover->metrics));
     using Kind = RestartDecision::Kind;
     switch (decision.kind) {
       case Kind::restart:

@@ -203,3 +203,63 @@ TEST_CASE("a run that cannot bind its port says so without claiming it ran",
   CHECK_THAT(t.outcome.err, Catch::Contains("nothing was started"));
   CHECK(t.outcome.err.find("running pipeline") == std::string::npos);
 }
+
+namespace {
+
+// Inputs at 48 kHz and 44.1 kHz: the mix fails on every attempt.
+std::string mismatched_mix(const std::string& supervision) {
+  return R"({"name":"mismatch","nodes":[
+      {"id":"a","type":"sine","config":{"num_frames":200,"sample_rate":48000}},
+      {"id":"b","type":"sine","config":{"num_frames":200,"sample_rate":44100}},
+      {"id":"m","type":"mix")" +
+         supervision + R"(},
+      {"id":"s","type":"null_sink"}],
+    "connections":[{"from":"a","to":"m"},{"from":"b","to":"m"},{"from":"m","to":"s"}]})";
+}
+
+}  // namespace
+
+TEST_CASE("with default supervision, an error on every attempt fails the node within 10 s",
+          "[integration][hardening][supervision]") {
+  ScratchDir dir;
+  dir.write("mix.json", mismatched_mix(""));
+  // Before, it restarted forever (the backoff outgrew the intensity window).
+  Timed t = run_bounded(dir, "run mix.json --metrics-json m.json", 30);
+  INFO(t.outcome.out << t.outcome.err);
+  CHECK(t.outcome.status == 2);
+  CHECK(t.seconds < 10 + 5);  // the bound, and slack for a loaded machine
+  CHECK_THAT(t.outcome.err, Catch::Contains("node \"m\" failed for good") &&
+                                Catch::Contains("restarting does not cure it"));
+  auto metrics = nlohmann::json::parse(slurp(dir.file("m.json")));
+  CHECK(metrics["nodes"][2]["state"] == "failed");
+  CHECK(metrics["run"]["state"] == "failed");
+}
+
+TEST_CASE("a node still backing off when the run ends means the run failed",
+          "[integration][hardening][supervision]") {
+  ScratchDir dir;
+  // It would wait for ever: only the stop ends the run.
+  dir.write("mix.json", mismatched_mix(R"(,"supervision":{"intensity":{"give_up_after_ms":0}})"));
+  Timed t = run_bounded(dir, "run mix.json --duration 1 --drain-timeout 1", 30);
+  INFO(t.outcome.out << t.outcome.err);
+  CHECK(t.outcome.status == 2);
+  CHECK_THAT(t.outcome.err, Catch::Contains("node \"m\" never recovered: it ended backing_off"));
+}
+
+TEST_CASE("dead letters that could not be written mean the run failed",
+          "[integration][hardening][supervision]") {
+  ScratchDir dir;
+  // /proc takes no new files, not even from root.
+  dir.write("dl.json", R"({"name":"dl",
+      "pipeline_config":{"dead_letter_path":"/proc/streamlab-test.dead-letters"},
+      "nodes":[{"id":"a","type":"sine","config":{"num_frames":20}},
+        {"id":"f","type":"fault","config":{"fail_every":5},
+         "supervision":{"on_error":"retry","retry":{"attempts":0}}},
+        {"id":"s","type":"null_sink"}],
+      "connections":[{"from":"a","to":"f"},{"from":"f","to":"s"}]})");
+  Timed t = run_bounded(dir, "run dl.json --quiet");
+  INFO(t.outcome.err);
+  CHECK(t.outcome.status == 2);
+  CHECK_THAT(t.outcome.err, Catch::Contains("dead letters NOT written") &&
+                                Catch::Contains("4 dead letters not written"));
+}
