@@ -74,7 +74,7 @@ TEST_CASE("a stdout closed mid-run stops print only; the WAV and the metrics are
   CHECK_THAT(slurp(dir.file("run.err")), Catch::Contains("its output was closed"));
 }
 
-TEST_CASE("--metrics-json refuses what is not a regular file, before anything starts",
+TEST_CASE("a metrics file that is not a regular file is refused before anything starts",
           "[integration][hardening]") {
   ScratchDir dir;
   dir.write("small.json", kSmall);
