@@ -223,7 +223,7 @@ class supervisor_actor : public caf::event_based_actor {
     request(setup_->hosts[h].host, kSpawnTimeout, spawn_atom::value, std::move(ask))
         .then([done](caf::actor& node) { done(std::move(node)); },
               [this, h, failed](caf::error& err) {
-                failed("on member \"" + setup_->hosts[h].name + "\": " + system().render(err));
+                failed("on member \"" + setup_->hosts[h].name + "\": " + plain_words(err));
               });
   }
 
