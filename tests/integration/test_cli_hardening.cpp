@@ -263,3 +263,23 @@ TEST_CASE("dead letters that could not be written mean the run failed",
   CHECK_THAT(t.outcome.err, Catch::Contains("dead letters NOT written") &&
                                 Catch::Contains("4 dead letters not written"));
 }
+
+TEST_CASE("monitor --watch ends when its reader goes", "[integration][hardening]") {
+  ScratchDir dir;
+  dir.write("slow.json", R"({"name":"w","nodes":[
+      {"id":"tone","type":"sine","config":{}},
+      {"id":"pace","type":"fault","config":{"delay_ms":20}},
+      {"id":"sink","type":"null_sink"}],
+    "connections":[{"from":"tone","to":"pace"},{"from":"pace","to":"sink"}]})");
+  Child run(dir, {"run", "slow.json", "--quiet", "--monitor", "127.0.0.1:0"}, "run");
+  const auto port = run.wait_for_port(R"(monitor listening on 127\.0\.0\.1:(\d+))");
+  // With SIGPIPE ignored, a refresh loop that does not look at its stream
+  // would write into the closed pipe for ever (`timeout` ends it: 124).
+  const std::string cmd =
+      "cd '" + dir.path + "' && bash -c \"timeout -k 2 20 '" + kBinary +
+      "' monitor --timeout 10 --watch 0.1 --connect 127.0.0.1:" + std::to_string(port) +
+      " 2>watch.err | head -c 1 >/dev/null; echo \\${PIPESTATUS[0]} >status\"";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  INFO(slurp(dir.file("watch.err")));
+  CHECK(slurp(dir.file("status")) == "0\n");
+}
