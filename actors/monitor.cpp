@@ -5,6 +5,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/caf_words.hpp"
 #include "actors/messages.hpp"
 #include "runtime/process_figures.hpp"
 
@@ -83,7 +84,7 @@ caf::behavior monitor_actor(caf::stateful_actor<MonitorState>* self, std::string
                     // Listed, not left out: a pipeline that does not answer
                     // is exactly what someone looking needs to see.
                     gather->snapshot.pipelines.push_back(
-                        {pipeline, "not_answering", caf::to_string(err)});
+                        {pipeline, "not_answering", plain_words(err)});
                     done();
                   });
         }

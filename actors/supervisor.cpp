@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
+#include "actors/caf_words.hpp"
 #include "actors/dead_letter_actor.hpp"
 #include "actors/messages.hpp"
 #include "actors/node_actor.hpp"
@@ -236,7 +237,7 @@ class supervisor_actor : public caf::event_based_actor {
               done(std::move(node));
             },
             [this, h, failed](caf::error& err) {
-              failed("on member \"" + setup_->hosts[h].name + "\": " + system().render(err));
+              failed("on member \"" + setup_->hosts[h].name + "\": " + plain_words(err));
             });
   }
 
@@ -388,7 +389,8 @@ class supervisor_actor : public caf::event_based_actor {
       report_from_handover(i);
       return;
     }
-    RestartDecision decision = slot.strategy.on_failure(slot.failed_at, handover->error);
+    RestartDecision decision =
+        slot.strategy.on_failure(slot.failed_at, handover->error, progress_of(handover->metrics));
     using Kind = RestartDecision::Kind;
     switch (decision.kind) {
       case Kind::restart:
@@ -497,7 +499,7 @@ class supervisor_actor : public caf::event_based_actor {
       if (setup_->hosts[h].host.address() != down.source || !host_alive_[h]) continue;
       host_alive_[h] = false;
       spdlog::warn("pipeline \"{}\": member \"{}\" is down ({})", spec().name,
-                   setup_->hosts[h].name, caf::to_string(down.reason));
+                   setup_->hosts[h].name, plain_words(down.reason));
       return;
     }
     auto source = caf::actor_cast<caf::strong_actor_ptr>(down.source);
@@ -508,8 +510,8 @@ class supervisor_actor : public caf::event_based_actor {
     // nothing: its neighbours tell what it had consumed and delivered.
     const bool lost_member = down.reason == caf::exit_reason::remote_link_unreachable;
     if (lost_member && distributed()) host_alive_[placement_[i]] = false;
-    std::string why = lost_member ? "its member was lost (" + caf::to_string(down.reason) + ")"
-                                  : "actor died: " + caf::to_string(down.reason);
+    std::string why = lost_member ? "its member was lost (" + plain_words(down.reason) + ")"
+                                  : "actor died: " + plain_words(down.reason);
     spdlog::error("node \"{}\": {}", spec().nodes[i].id, why);
     slots_[i].handed_over = source;
     recover_lost(static_cast<std::size_t>(i), why,
@@ -663,7 +665,7 @@ class supervisor_actor : public caf::event_based_actor {
                   row.node = spec().nodes[i].id;
                   row.type = spec().nodes[i].type;
                   row.state = "not_answering";
-                  row.last_error = to_string(err);
+                  row.last_error = plain_words(err);
                   arrived();
                 });
       }
@@ -695,7 +697,7 @@ class supervisor_actor : public caf::event_based_actor {
               quit();
             },
             [this, result](caf::error& err) {
-              result->dead_letter_error = "dead-letter writer did not answer: " + to_string(err);
+              result->dead_letter_error = "dead-letter writer did not answer: " + plain_words(err);
               send(setup_->runner, result_atom::value, SupervisionResultPtr(result));
               quit();
             });

@@ -14,6 +14,7 @@
 #include "cli/tls_options.hpp"
 #include "cluster/node_daemon.hpp"
 #include "nodes/audio_device.hpp"
+#include "runtime/printable.hpp"
 
 namespace streamlab::cli {
 
@@ -38,13 +39,15 @@ int capture(const CaptureArgs& args) {
     request.device = args.device;
     request.direction = audio::Direction::input;
     const auto chosen = audio::choose_device(request, audio::list_devices(args.api));
-    std::cerr << "member \"" << args.name << "\" offers " << audio::display_name(args.api)
-              << " input device " << chosen.index << " \"" << chosen.name << "\" ("
-              << chosen.input_channels << " ch): pipelines read it with "
-              << R"({"type":"audio_capture","on":")" << args.name << R"(","config":{"api":")"
-              << args.api << R"(","device":")" << chosen.name << "\"}}\n";
+    std::cerr << "member \"" << printable(args.name) << "\" offers "
+              << audio::display_name(args.api) << " input device " << chosen.index << " \""
+              << printable(chosen.name) << "\" (" << chosen.input_channels
+              << " ch): pipelines read it with "
+              << R"({"type":"audio_capture","on":")" << printable(args.name)
+              << R"(","config":{"api":")" << printable(args.api) << R"(","device":")"
+              << printable(chosen.name) << "\"}}\n";
   } catch (const std::exception& e) {
-    std::cerr << "error: " << e.what() << '\n';
+    std::cerr << "error: " << printable(e.what()) << '\n';
     return kExitInvalidInput;
   }
   MemberOptions o;

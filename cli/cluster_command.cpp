@@ -10,6 +10,7 @@
 #include "cli/commands.hpp"
 #include "cli/member_name.hpp"
 #include "cluster/cluster_certs.hpp"
+#include "runtime/printable.hpp"
 
 namespace streamlab::cli {
 
@@ -35,9 +36,9 @@ int certs(const CertsArgs& args) {
   }
   try {
     for (const auto& path : write_cluster_certificates(args.dir, names, args.days))
-      std::cout << "wrote " << path << '\n';
+      std::cout << "wrote " << printable(path) << '\n';
   } catch (const std::exception& e) {
-    std::cerr << "error: " << e.what() << '\n';
+    std::cerr << "error: " << printable(e.what()) << '\n';
     return kExitInvalidInput;
   }
   const std::string& first = names.front();

@@ -11,6 +11,7 @@
 
 #include "cli/commands.hpp"
 #include "nodes/audio_device.hpp"
+#include "runtime/printable.hpp"
 
 namespace streamlab::cli {
 
@@ -45,20 +46,20 @@ json device_to_json(const audio::DeviceInfo& d) {
 void print_table(const audio::ApiDevices& listing) {
   std::cout << audio::display_name(listing.api) << " (--api " << listing.api << ")";
   if (!listing.problem.empty()) {
-    std::cout << ": " << listing.problem << "\n";
+    std::cout << ": " << printable(listing.problem) << "\n";
     return;
   }
   std::cout << "\n";
   std::size_t width = 4;
-  for (const auto& d : listing.devices) width = std::max(width, d.name.size() + 4);
+  for (const auto& d : listing.devices) width = std::max(width, printable(d.name).size() + 4);
   std::cout << "  " << std::left << std::setw(6) << "index" << std::setw(static_cast<int>(width))
             << "name" << std::setw(4) << "in" << std::setw(5) << "out" << std::setw(24)
             << "sample rates (Hz)"
             << "default\n";
   for (const auto& d : listing.devices) {
     std::cout << "  " << std::left << std::setw(6) << d.index << std::setw(static_cast<int>(width))
-              << ("\"" + d.name + "\"") << std::setw(4) << d.input_channels << std::setw(5)
-              << d.output_channels << std::setw(24) << rates_text(d.sample_rates)
+              << ("\"" + printable(d.name) + "\"") << std::setw(4) << d.input_channels
+              << std::setw(5) << d.output_channels << std::setw(24) << rates_text(d.sample_rates)
               << default_marks(d) << "\n";
   }
 }
@@ -75,7 +76,7 @@ int list_audio_devices(const std::string& api, bool as_json) {
     try {
       listings.push_back(audio::list_devices(name));
     } catch (const std::exception& e) {
-      std::cerr << e.what() << "\n";
+      std::cerr << printable(e.what()) << "\n";
       return kExitInvalidInput;
     }
   }
@@ -98,7 +99,7 @@ int list_audio_devices(const std::string& api, bool as_json) {
   }
   // Asked about one API that cannot be used: say so in the status too.
   if (!api.empty() && !listings.front().problem.empty()) {
-    if (as_json) std::cerr << "streamlab devices: " << listings.front().problem << "\n";
+    if (as_json) std::cerr << "streamlab devices: " << printable(listings.front().problem) << "\n";
     return kExitInvalidInput;
   }
   return kExitOk;

@@ -1,14 +1,21 @@
 // streamlab: run, check and inspect processing graphs.
 
+#include <csignal>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/option_checks.hpp"
 #include "runtime/logging.hpp"
+#include "runtime/printable.hpp"
 
 int main(int argc, char** argv) {
   using namespace streamlab::cli;
+  // A closed stdout (piped into `head`) must not kill the process with its
+  // files half-written: writes fail with EPIPE instead, and each writer of
+  // stdout stops on its own (`print` counts what it could not print).
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"StreamLab: actor-model stream processing for audio and signal data", "streamlab"};
   app.require_subcommand(1);
   app.fallthrough();  // --log-level is also accepted after the subcommand
@@ -34,11 +41,21 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // No subcommand, or a word that is none: name it and list the known
+    // ones (CLI11 only says "A subcommand is required").
+    const bool no_subcommand =
+        app.get_subcommands().empty() && (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr ||
+                                          dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr);
+    if (no_subcommand) {
+      std::cerr << "streamlab: " << subcommand_problem(app, first_word(app, argc, argv))
+                << "\nRun with --help for more information.\n";
+      return kExitInvalidInput;
+    }
     int status = app.exit(e);
     return status == 0 ? 0 : kExitInvalidInput;
   }
   if (!streamlab::setup_logging(log_level)) {
-    std::cerr << "streamlab: --log-level: unknown level \"" << log_level
+    std::cerr << "streamlab: --log-level: unknown level \"" << streamlab::printable(log_level)
               << "\" (trace, debug, info, warn, error, critical, off)\n";
     return kExitInvalidInput;
   }

@@ -14,9 +14,11 @@
 #include "cli/address.hpp"
 #include "cli/commands.hpp"
 #include "cli/monitor_table.hpp"
+#include "cli/option_checks.hpp"
 #include "cli/tls_options.hpp"
 #include "cluster/monitor_service.hpp"
 #include "runtime/node_metrics.hpp"
+#include "runtime/printable.hpp"
 
 namespace streamlab::cli {
 
@@ -93,7 +95,7 @@ int monitor(const MonitorArgs& args) {
   std::string error;
   const auto take = [&]() { return client.query(timeout, error); };
   const auto unreachable = [&] {
-    std::cerr << "error: " << error << '\n';
+    std::cerr << "error: " << printable(error) << '\n';
     return kExitUnreachable;
   };
 
@@ -119,6 +121,9 @@ int monitor(const MonitorArgs& args) {
     }
     print_monitor_table(std::cout, *now, &*before);
     std::cout.flush();
+    // Nobody reads any more (`--watch | head`, SIGPIPE ignored): stop
+    // instead of refreshing into a closed pipe forever.
+    if (!std::cout) return kExitOk;
     if (!watch) return kExitOk;
     before = std::move(now);
     if (!pause_for(std::chrono::milliseconds(static_cast<long>(args.watch_s * 1000))))
@@ -140,12 +145,12 @@ void add_monitor_command(CLI::App& app, Action& action) {
                              "\"pipelines\" and \"process\")");
   auto* watch = cmd->add_option("--watch", args->watch_s,
                                 "Refresh the table every SECONDS, in place, until Ctrl-C")
-                    ->check(CLI::PositiveNumber);
+                    ->check(positive_number());
   json->excludes(watch);
   cmd->add_option("--timeout", args->timeout_s,
                   "Give up on an address that does not answer within SECONDS")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   add_tls_options(cmd, args->tls);
   cmd->callback([&action, args] { action = [args] { return monitor(*args); }; });
 }

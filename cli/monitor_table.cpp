@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cli/formatting.hpp"
+#include "runtime/printable.hpp"
 
 namespace streamlab::cli {
 
@@ -47,18 +48,20 @@ void print_figures(std::ostream& os, const ProcessFigures& f, const PoolStats& p
 // ones included.
 void print_process_lines(std::ostream& os, const MetricsSnapshot& s) {
   if (s.members.empty()) {
-    os << "process \"" << s.process << "\" at " << clock_time(s.time_ns) << ": ";
+    os << "process \"" << printable(s.process) << "\" at " << clock_time(s.time_ns) << ": ";
     print_figures(os, s.figures, s.pool);
     return;
   }
-  os << "cluster as member \"" << s.process << "\" sees it at " << clock_time(s.time_ns) << '\n';
+  os << "cluster as member \"" << printable(s.process) << "\" sees it at " << clock_time(s.time_ns)
+     << '\n';
   for (const auto& m : s.members) {
-    os << "member \"" << m.name << "\" " << m.address << " " << m.state;
+    os << "member \"" << printable(m.name) << "\" " << printable(m.address) << " "
+       << printable(m.state);
     if (m.state == "up") {
       os << ": ";
       print_figures(os, m.figures, m.pool);
     } else {
-      os << (m.reason.empty() ? "" : ": " + m.reason) << '\n';
+      os << (m.reason.empty() ? "" : ": " + printable(m.reason)) << '\n';
     }
   }
 }
@@ -110,8 +113,8 @@ void print_monitor_table(std::ostream& os, const MetricsSnapshot& now,
     return;
   }
   for (const auto& p : now.pipelines) {
-    os << "pipeline \"" << p.name << "\" " << p.state;
-    if (!p.reason.empty()) os << ": " << p.reason;
+    os << "pipeline \"" << printable(p.name) << "\" " << printable(p.state);
+    if (!p.reason.empty()) os << ": " << printable(p.reason);
     os << '\n';
   }
 
@@ -141,14 +144,14 @@ void print_monitor_table(std::ostream& os, const MetricsSnapshot& now,
     }
     // In a cluster, where each node runs.
     const std::string node = now.members.empty() ? n.node : n.node + "@" + n.process;
-    rows.push_back({n.pipeline, node, n.state, std::to_string(n.frames_in),
-                    rate(n.frames_in, old ? &old->frames_in : nullptr, seconds),
-                    std::to_string(n.frames_out),
-                    rate(n.frames_out, old ? &old->frames_out : nullptr, seconds),
-                    format_us(n.latency_p50_us), format_us(n.latency_p99_us), busy_share(n),
-                    has_inputs ? std::to_string(occupancy) + "/" + std::to_string(capacity) : "-",
-                    backpressured ? "BP" : "", std::to_string(total(n.dropped)),
-                    std::to_string(n.restarts), n.last_error});
+    rows.push_back(
+        {printable(n.pipeline), printable(node), printable(n.state), std::to_string(n.frames_in),
+         rate(n.frames_in, old ? &old->frames_in : nullptr, seconds), std::to_string(n.frames_out),
+         rate(n.frames_out, old ? &old->frames_out : nullptr, seconds), format_us(n.latency_p50_us),
+         format_us(n.latency_p99_us), busy_share(n),
+         has_inputs ? std::to_string(occupancy) + "/" + std::to_string(capacity) : "-",
+         backpressured ? "BP" : "", std::to_string(total(n.dropped)), std::to_string(n.restarts),
+         printable(n.last_error)});
   }
 
   std::vector<std::size_t> widths(columns.size(), 0);
@@ -170,7 +173,8 @@ void print_monitor_table(std::ostream& os, const MetricsSnapshot& now,
     os << line << '\n';
   }
   for (const auto& b : find_bottlenecks(now))
-    os << "bottleneck: node \"" << b.node << "\" (pipeline " << b.pipeline << ")\n";
+    os << "bottleneck: node \"" << printable(b.node) << "\" (pipeline " << printable(b.pipeline)
+       << ")\n";
 }
 
 }  // namespace streamlab::cli

@@ -6,6 +6,7 @@
 #include "cli/address.hpp"
 #include "cli/commands.hpp"
 #include "cli/member_name.hpp"
+#include "cli/option_checks.hpp"
 #include "cli/run_support.hpp"
 #include "cli/tls_options.hpp"
 #include "cluster/node_daemon.hpp"
@@ -76,7 +77,7 @@ void add_node_command(CLI::App& app, Action& action) {
   cmd->add_option("--drain-timeout", args->drain_timeout_s,
                   "At exit, seconds to let the pipelines it coordinates drain")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   add_tls_options(cmd, args->tls);
   cmd->callback([&action, args] { action = [args] { return node(*args); }; });
 }

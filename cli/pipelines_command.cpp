@@ -8,8 +8,10 @@
 
 #include "cli/address.hpp"
 #include "cli/commands.hpp"
+#include "cli/option_checks.hpp"
 #include "cli/tls_options.hpp"
 #include "cluster/cluster_client.hpp"
+#include "runtime/printable.hpp"
 
 namespace streamlab::cli {
 
@@ -30,7 +32,7 @@ int pipelines(const PipelinesArgs& args) {
   std::string error;
   const auto timeout = std::chrono::milliseconds(static_cast<long>(args.timeout_s * 1000));
   if (!cluster.pipelines(timeout, rows, error)) {
-    std::cerr << "error: " << error << '\n';
+    std::cerr << "error: " << printable(error) << '\n';
     return kExitUnreachable;
   }
   if (args.json) {
@@ -41,7 +43,7 @@ int pipelines(const PipelinesArgs& args) {
                      {"reason", r.reason},
                      {"coordinator", r.coordinator},
                      {"placement", r.placement}});
-    std::cout << doc.dump(2) << '\n';
+    std::cout << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
     return kExitOk;
   }
   if (rows.empty()) {
@@ -49,8 +51,9 @@ int pipelines(const PipelinesArgs& args) {
     return kExitOk;
   }
   for (const auto& r : rows) {
-    std::cout << r.name << "  " << r.state << "  via " << r.coordinator << "  " << r.placement;
-    if (!r.reason.empty()) std::cout << "  (" << r.reason << ")";
+    std::cout << printable(r.name) << "  " << printable(r.state) << "  via "
+              << printable(r.coordinator) << "  " << printable(r.placement);
+    if (!r.reason.empty()) std::cout << "  (" << printable(r.reason) << ")";
     std::cout << '\n';
   }
   return kExitOk;
@@ -67,7 +70,7 @@ void add_pipelines_command(CLI::App& app, Action& action) {
   cmd->add_flag("--json", args->json, "Print the list as JSON");
   cmd->add_option("--timeout", args->timeout_s, "Give up after SECONDS")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   add_tls_options(cmd, args->tls);
   cmd->callback([&action, args] { action = [args] { return pipelines(*args); }; });
 }

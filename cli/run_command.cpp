@@ -16,6 +16,8 @@
 #include "actors/pipeline_runner.hpp"
 #include "cli/address.hpp"
 #include "cli/commands.hpp"
+#include "cli/option_checks.hpp"
+#include "cli/output_file.hpp"
 #include "cli/problem_output.hpp"
 #include "cli/run_report.hpp"
 #include "cli/run_support.hpp"
@@ -24,6 +26,7 @@
 #include "cluster/monitor_service.hpp"
 #include "nodes/registry.hpp"
 #include "runtime/pipeline_spec.hpp"
+#include "runtime/printable.hpp"
 
 namespace streamlab::cli {
 
@@ -82,6 +85,21 @@ void add_servers(const RunArgs& args, RunOptions& options) {
   };
 }
 
+// `print` nodes whose output closed (stdout piped into `head`): said once
+// each, with what they could not print; the run itself goes on.
+void report_closed_outputs(const RunResult& result) {
+  for (const auto& n : result.nodes) {
+    double closed = 0, not_printed = 0;
+    for (const auto& f : n.figures) {
+      if (f.name == "output_closed") closed = f.value;
+      if (f.name == "frames_not_printed") not_printed = f.value;
+    }
+    if (closed > 0)
+      spdlog::warn("node \"{}\" ({}): its output was closed; {} frames were not printed", n.node,
+                   n.type, static_cast<std::uint64_t>(not_printed));
+  }
+}
+
 int run(const RunArgs& args) {
   if (!tls_files_usable(args.tls)) return kExitInvalidInput;
   if (args.tls.enabled() && args.monitor.empty()) {
@@ -93,6 +111,14 @@ int run(const RunArgs& args) {
   std::optional<PipelineSpec> loaded = load_or_report(args.pipeline);
   if (!loaded) return kExitInvalidInput;
   const PipelineSpec& spec = *loaded;
+  // A metrics file that cannot be written is bad input, found before the
+  // run rather than after it.
+  if (!args.metrics_json.empty()) {
+    if (std::string problem = check_output_file(args.metrics_json); !problem.empty()) {
+      std::cerr << "error: --metrics-json: " << printable(problem) << "\nnothing was started\n";
+      return kExitInvalidInput;
+    }
+  }
 
   RunOptions options;
   options.max_frames = args.frames;
@@ -101,24 +127,31 @@ int run(const RunArgs& args) {
   options.drain_timeout_s = args.drain_timeout_s;
   options.interrupts = &install_interrupt_handlers();
   add_servers(args, options);
+  // Said once everything that can refuse to start (nodes, ports) has not.
+  options.on_start = [serve = std::move(options.on_start), &spec](caf::actor_system& system,
+                                                                  const caf::actor& monitor) {
+    std::shared_ptr<void> servers = serve ? serve(system, monitor) : nullptr;
+    spdlog::info("running pipeline \"{}\" ({} nodes)", spec.name, spec.nodes.size());
+    return servers;
+  };
 
-  spdlog::info("running pipeline \"{}\" ({} nodes)", spec.name, spec.nodes.size());
   RunResult result = run_pipeline(spec, registry, options);
   if (!result.started) {
-    std::cerr << "error: " << result.error << "\nnothing was started\n";
+    std::cerr << "error: " << printable(result.error) << "\nnothing was started\n";
     return kExitInvalidInput;
   }
   if (!args.quiet) print_summary(std::cout, spec.name, result);
+  report_closed_outputs(result);
+  const RunVerdict verdict = judge_run(result);
   if (!args.metrics_json.empty()) {
     std::string error = write_metrics_json(args.metrics_json, spec.name, result);
     if (!error.empty()) {
-      std::cerr << "error: --metrics-json: " << error << '\n';
+      std::cerr << "error: --metrics-json: " << printable(error) << '\n';
       return kExitRunFailed;
     }
   }
-  if (!result.succeeded()) {
-    std::cerr << "error: pipeline \"" << spec.name << "\" " << result.state
-              << (result.state_reason.empty() ? " (see the table)" : ": " + result.state_reason)
+  if (!verdict.succeeded) {
+    std::cerr << "error: pipeline \"" << printable(spec.name) << "\" " << printable(verdict.why)
               << '\n';
     return kExitRunFailed;
   }
@@ -134,9 +167,9 @@ void add_run_command(CLI::App& app, Action& action) {
   cmd->add_option("pipeline", args->pipeline, "Pipeline JSON file")->required();
   auto* frames =
       cmd->add_option("--frames", args->frames, "Every source emits N frames, then ends its stream")
-          ->check(CLI::PositiveNumber);
+          ->check(positive_count());
   auto* duration = cmd->add_option("--duration", args->duration_s, "Stop the sources after SECONDS")
-                       ->check(CLI::PositiveNumber);
+                       ->check(positive_number());
   frames->excludes(duration);
   cmd->add_option("--metrics-json", args->metrics_json,
                   "Write the final metrics snapshot (JSON) to FILE");
@@ -145,7 +178,7 @@ void add_run_command(CLI::App& app, Action& action) {
   cmd->add_option("--drain-timeout", args->drain_timeout_s,
                   "Seconds to wait for a drain after a stop before forcing it")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   cmd->add_flag("--quiet", args->quiet, "Do not print the per-node table");
   cmd->add_option("--monitor", args->monitor,
                   "While running, publish this process's monitor on HOST:PORT (port 0: any free "

@@ -5,10 +5,34 @@
 #include <cstring>
 #include <fstream>
 #include <iomanip>
+#include <vector>
 
 #include "cli/formatting.hpp"
+#include "cli/output_file.hpp"
+#include "runtime/printable.hpp"
 
 namespace streamlab::cli {
+
+RunVerdict judge_run(const RunResult& result) {
+  std::vector<std::string> reasons;
+  if (result.state != "finished")
+    reasons.push_back(result.state + (result.state_reason.empty() ? " (see the table)"
+                                                                  : ": " + result.state_reason));
+  for (const auto& n : result.nodes) {
+    if (n.state == "finished") continue;
+    // A node that failed for good is already in the state reason.
+    if (n.state == "failed" && result.state != "finished") continue;
+    reasons.push_back("node \"" + n.node + "\" never recovered: it ended " + n.state +
+                      (n.last_error.empty() ? "" : " (last error: " + n.last_error + ")"));
+  }
+  if (!result.dead_letter_error.empty())
+    reasons.push_back("dead letters NOT written: " + result.dead_letter_error);
+  RunVerdict verdict;
+  if (reasons.empty()) return verdict;
+  verdict.succeeded = false;
+  for (const auto& r : reasons) verdict.why += (verdict.why.empty() ? "" : "; ") + r;
+  return verdict;
+}
 
 void print_summary(std::ostream& os, const std::string& pipeline, const RunResult& result) {
   struct Column {
@@ -26,16 +50,16 @@ void print_summary(std::ostream& os, const std::string& pipeline, const RunResul
     os << (columns[col].left ? std::left : std::right) << std::setw(columns[col].width) << text
        << ' ';
   };
-  os << "pipeline \"" << pipeline << "\" " << result.state << " in " << std::fixed
-     << std::setprecision(3) << result.elapsed_s << " s" << (result.forced ? " (stop forced)" : "")
-     << '\n';
-  if (!result.state_reason.empty()) os << "  " << result.state_reason << '\n';
+  os << "pipeline \"" << printable(pipeline) << "\" " << printable(result.state) << " in "
+     << std::fixed << std::setprecision(3) << result.elapsed_s << " s"
+     << (result.forced ? " (stop forced)" : "") << '\n';
+  if (!result.state_reason.empty()) os << "  " << printable(result.state_reason) << '\n';
   for (int c = 0; c < 13; ++c) cell(c, columns[c].title);
   os << '\n';
   for (const auto& n : result.nodes) {
-    cell(0, n.node);
-    cell(1, n.type);
-    cell(2, n.state);
+    cell(0, printable(n.node));
+    cell(1, printable(n.type));
+    cell(2, printable(n.state));
     cell(3, std::to_string(n.frames_in));
     cell(4, std::to_string(n.frames_out));
     cell(5, std::to_string(n.errors));
@@ -49,7 +73,7 @@ void print_summary(std::ostream& os, const std::string& pipeline, const RunResul
                  ? std::to_string(n.queue_max_occupancy) + "/" + std::to_string(n.queue_capacity)
                  : "-");
     os << '\n';
-    if (!n.last_error.empty()) os << "    last error: " << n.last_error << '\n';
+    if (!n.last_error.empty()) os << "    last error: " << printable(n.last_error) << '\n';
   }
   os << "buffer pool: " << result.pool.hits << " hits, " << result.pool.misses << " misses\n";
   if (result.restart_latency.count() > 0)
@@ -58,9 +82,9 @@ void print_summary(std::ostream& os, const std::string& pipeline, const RunResul
        << format_us(result.restart_latency.percentile_ns(99) / 1e3) << " us\n";
   if (result.dead_letters_written > 0)
     os << "dead letters: " << result.dead_letters_written << " written to "
-       << result.dead_letter_path << '\n';
+       << printable(result.dead_letter_path) << '\n';
   if (!result.dead_letter_error.empty())
-    os << "dead letters NOT written: " << result.dead_letter_error << '\n';
+    os << "dead letters NOT written: " << printable(result.dead_letter_error) << '\n';
 }
 
 std::string write_metrics_json(const std::string& path, const std::string& pipeline,
@@ -81,16 +105,7 @@ std::string write_metrics_json(const std::string& path, const std::string& pipel
                  {{"path", result.dead_letter_path},
                   {"written", result.dead_letters_written},
                   {"error", result.dead_letter_error}}}};
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) return "cannot write \"" + tmp + "\": " + std::strerror(errno);
-    out << doc.dump(2) << '\n';
-    if (!out.flush()) return "cannot write \"" + tmp + "\": " + std::strerror(errno);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    return "cannot rename \"" + tmp + "\" to \"" + path + "\": " + std::strerror(errno);
-  return {};
+  return replace_output_file(path, doc.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
 }
 
 }  // namespace streamlab::cli

@@ -7,8 +7,10 @@
 
 #include "cli/address.hpp"
 #include "cli/commands.hpp"
+#include "cli/option_checks.hpp"
 #include "cli/tls_options.hpp"
 #include "cluster/cluster_client.hpp"
+#include "runtime/printable.hpp"
 
 namespace streamlab::cli {
 
@@ -28,11 +30,11 @@ int stop(const StopArgs& args) {
   PipelineRow row;
   std::string error;
   if (!cluster.stop(args.name, args.timeout_s, row, error)) {
-    std::cerr << "error: " << error << '\n';
+    std::cerr << "error: " << printable(error) << '\n';
     return kExitInvalidInput;
   }
-  std::cout << "pipeline \"" << row.name << "\" " << row.state;
-  if (!row.reason.empty()) std::cout << ": " << row.reason;
+  std::cout << "pipeline \"" << printable(row.name) << "\" " << printable(row.state);
+  if (!row.reason.empty()) std::cout << ": " << printable(row.reason);
   std::cout << '\n';
   return row.state == "finished" ? kExitOk : kExitRunFailed;
 }
@@ -48,7 +50,7 @@ void add_stop_command(CLI::App& app, Action& action) {
       ->check(address_check(PortZero::refused));
   cmd->add_option("--timeout", args->timeout_s, "Seconds to let it drain before the stop is forced")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   add_tls_options(cmd, args->tls);
   cmd->callback([&action, args] { action = [args] { return stop(*args); }; });
 }

@@ -1,4 +1,5 @@
 #include "cli/tls_options.hpp"
+#include "runtime/printable.hpp"
 
 #include <iostream>
 
@@ -18,7 +19,7 @@ void add_tls_options(CLI::App* cmd, TlsFiles& files) {
 bool tls_files_usable(const TlsFiles& files) {
   const std::string problem = check_tls_files(files);
   if (problem.empty()) return true;
-  std::cerr << "error: " << problem << '\n';
+  std::cerr << "error: " << printable(problem) << '\n';
   return false;
 }
 

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
+#include "actors/caf_words.hpp"
 #include "actors/message_types.hpp"
 #include "actors/messages.hpp"
 #include "actors/node_host.hpp"
@@ -123,7 +124,7 @@ void local_rows(Self* self, caf::response_promise promise) {
             },
             [c, row](caf::error& err) mutable {
               row.state = "not_answering";
-              row.reason = caf::to_string(err);
+              row.reason = plain_words(err);
               c->items.push_back(row);
               c->arrived();
             });
@@ -167,100 +168,98 @@ void deploy(Self* self, const std::string& text, const std::string& file, std::u
     return;
   }
   auto spec = std::make_shared<PipelineSpec>(std::move(*parsed.spec));
-  cluster_rows(
-      self, [self, spec, text, max_frames, promise](std::vector<PipelineRow>& rows) mutable {
-        for (const auto& r : rows) {
-          if (r.name != spec->name || r.state == "finished" || r.state == "failed") continue;
-          promise.deliver(false, "a pipeline named \"" + spec->name + "\" is already " + r.state +
-                                     " on the cluster (deployed through member \"" + r.coordinator +
-                                     "\"); stop it first or rename this one");
-          return;
-        }
-        // What each live member runs now, for placement and admission.
-        struct Load {
-          std::vector<PlacedHost> hosts;
-          std::vector<MemberLoad> loads;
-        };
-        auto load = std::make_shared<Load>();
-        auto& st = self->state;
-        load->hosts.push_back({st.me.name, st.me.host});
-        load->loads.push_back({st.me.name, 0, 0, st.me.max_pipelines});
-        for (const MemberInfo* m : up_members(self)) {
-          load->hosts.push_back({m->name, m->host});
-          load->loads.push_back({m->name, 0, 0, m->max_pipelines});
-        }
-        auto c = std::make_shared<Collect<int>>();
-        c->done = [self, spec, text, max_frames, promise, load](std::vector<int>&) mutable {
-          Placement placement = place_pipeline(*spec, load->loads);
-          if (!placement.problems.empty()) {
-            std::string why;
-            for (const auto& p : placement.problems)
-              why += (why.empty() ? "" : "\n") + p.to_string();
-            promise.deliver(false, why);
-            return;
-          }
-          auto& st = self->state;
-          auto setup = std::make_shared<SupervisorSetup>();
-          setup->spec = *spec;
-          setup->registry = st.setup.registry;
-          setup->max_frames = max_frames;
-          setup->pool = st.setup.pool;
-          setup->dead_letter_path = spec->config.dead_letter_path.empty()
-                                        ? spec->name + ".dead-letters"
-                                        : spec->config.dead_letter_path;
-          setup->runner = caf::actor_cast<caf::actor>(self);
-          setup->monitor = st.setup.monitor;
-          setup->hosts = load->hosts;
-          setup->placement = placement.member_of;
-          setup->spec_text = text;
-          setup->epoch_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                std::chrono::system_clock::now().time_since_epoch())
-                                .count();
-          const std::string where = placement_text(*spec, load->hosts, placement.member_of);
-          caf::actor supervisor = spawn_supervisor(self->system(), setup);
-          Coordinated& p = st.pipelines[spec->name];
-          p = Coordinated{};
-          p.supervisor = supervisor;
-          p.row = PipelineRow{spec->name, "starting", "", st.me.name, where};
-          self->request(supervisor, kStartTimeout, start_atom::value)
-              .then(
-                  [self, name = spec->name, where, promise](std::string& error) mutable {
-                    auto it = self->state.pipelines.find(name);
-                    if (!error.empty()) {
-                      promise.deliver(false, "pipeline \"" + name + "\" cannot start: " + error);
-                      return;
-                    }
-                    if (it != self->state.pipelines.end() && !it->second.done)
-                      it->second.row.state = "running";
-                    spdlog::info("pipeline \"{}\" deployed: {}", name, where);
-                    promise.deliver(true, "pipeline \"" + name + "\" running: " + where);
-                  },
-                  [self, supervisor, name = spec->name, promise](caf::error& err) mutable {
-                    // Never half-started: what did start is stopped.
-                    self->send<caf::message_priority::high>(supervisor, kill_atom::value);
-                    promise.deliver(false, "pipeline \"" + name + "\" did not start in time (" +
-                                               caf::to_string(err) +
-                                               "); what had started was stopped");
-                  });
-        };
-        for (std::size_t k = 0; k < load->hosts.size(); ++k) {
-          ++c->pending;
-          self->request(load->hosts[k].host, kAskTimeout, status_atom::value)
-              .then(
-                  [c, load, k](HostStatus& s) {
-                    load->loads[k].pipelines = s.pipelines;
-                    load->loads[k].nodes = s.nodes;
-                    c->arrived();
-                  },
-                  [c, load, k](caf::error&) {
-                    // Not answering: nothing goes there.
-                    load->loads[k].max_pipelines = 1;
-                    load->loads[k].pipelines = 1;
-                    c->arrived();
-                  });
-        }
-        c->arrived();
-      });
+  cluster_rows(self, [self, spec, text, max_frames,
+                      promise](std::vector<PipelineRow>& rows) mutable {
+    for (const auto& r : rows) {
+      if (r.name != spec->name || r.state == "finished" || r.state == "failed") continue;
+      promise.deliver(false, "a pipeline named \"" + spec->name + "\" is already " + r.state +
+                                 " on the cluster (deployed through member \"" + r.coordinator +
+                                 "\"); stop it first or rename this one");
+      return;
+    }
+    // What each live member runs now, for placement and admission.
+    struct Load {
+      std::vector<PlacedHost> hosts;
+      std::vector<MemberLoad> loads;
+    };
+    auto load = std::make_shared<Load>();
+    auto& st = self->state;
+    load->hosts.push_back({st.me.name, st.me.host});
+    load->loads.push_back({st.me.name, 0, 0, st.me.max_pipelines});
+    for (const MemberInfo* m : up_members(self)) {
+      load->hosts.push_back({m->name, m->host});
+      load->loads.push_back({m->name, 0, 0, m->max_pipelines});
+    }
+    auto c = std::make_shared<Collect<int>>();
+    c->done = [self, spec, text, max_frames, promise, load](std::vector<int>&) mutable {
+      Placement placement = place_pipeline(*spec, load->loads);
+      if (!placement.problems.empty()) {
+        std::string why;
+        for (const auto& p : placement.problems) why += (why.empty() ? "" : "\n") + p.to_string();
+        promise.deliver(false, why);
+        return;
+      }
+      auto& st = self->state;
+      auto setup = std::make_shared<SupervisorSetup>();
+      setup->spec = *spec;
+      setup->registry = st.setup.registry;
+      setup->max_frames = max_frames;
+      setup->pool = st.setup.pool;
+      setup->dead_letter_path = spec->config.dead_letter_path.empty()
+                                    ? spec->name + ".dead-letters"
+                                    : spec->config.dead_letter_path;
+      setup->runner = caf::actor_cast<caf::actor>(self);
+      setup->monitor = st.setup.monitor;
+      setup->hosts = load->hosts;
+      setup->placement = placement.member_of;
+      setup->spec_text = text;
+      setup->epoch_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+      const std::string where = placement_text(*spec, load->hosts, placement.member_of);
+      caf::actor supervisor = spawn_supervisor(self->system(), setup);
+      Coordinated& p = st.pipelines[spec->name];
+      p = Coordinated{};
+      p.supervisor = supervisor;
+      p.row = PipelineRow{spec->name, "starting", "", st.me.name, where};
+      self->request(supervisor, kStartTimeout, start_atom::value)
+          .then(
+              [self, name = spec->name, where, promise](std::string& error) mutable {
+                auto it = self->state.pipelines.find(name);
+                if (!error.empty()) {
+                  promise.deliver(false, "pipeline \"" + name + "\" cannot start: " + error);
+                  return;
+                }
+                if (it != self->state.pipelines.end() && !it->second.done)
+                  it->second.row.state = "running";
+                spdlog::info("pipeline \"{}\" deployed: {}", name, where);
+                promise.deliver(true, "pipeline \"" + name + "\" running: " + where);
+              },
+              [self, supervisor, name = spec->name, promise](caf::error& err) mutable {
+                // Never half-started: what did start is stopped.
+                self->send<caf::message_priority::high>(supervisor, kill_atom::value);
+                promise.deliver(false, "pipeline \"" + name + "\" did not start in time (" +
+                                           plain_words(err) + "); what had started was stopped");
+              });
+    };
+    for (std::size_t k = 0; k < load->hosts.size(); ++k) {
+      ++c->pending;
+      self->request(load->hosts[k].host, kAskTimeout, status_atom::value)
+          .then(
+              [c, load, k](HostStatus& s) {
+                load->loads[k].pipelines = s.pipelines;
+                load->loads[k].nodes = s.nodes;
+                c->arrived();
+              },
+              [c, load, k](caf::error&) {
+                // Not answering: nothing goes there.
+                load->loads[k].max_pipelines = 1;
+                load->loads[k].pipelines = 1;
+                c->arrived();
+              });
+    }
+    c->arrived();
+  });
 }
 
 // Stops a pipeline coordinated here; false when there is none by that name.
@@ -336,7 +335,7 @@ void cluster_snapshot(Self* self, caf::response_promise promise) {
             },
             [c, all, a](caf::error& err) {
               all->members.push_back(
-                  {a.name, a.address, "not_answering", caf::to_string(err), {}, {}});
+                  {a.name, a.address, "not_answering", plain_words(err), {}, {}});
               c->arrived();
             });
   }
@@ -352,7 +351,7 @@ caf::behavior member_actor(Self* self, MemberSetup setup) {
     auto& st = self->state;
     for (const auto& [name, info] : st.others) {
       if (info.member.address() != down.source || st.down.count(name)) continue;
-      st.down[name] = caf::to_string(down.reason);
+      st.down[name] = plain_words(down.reason);
       spdlog::warn("member \"{}\" ({}) is down: {}", name, info.address, st.down[name]);
       return;
     }

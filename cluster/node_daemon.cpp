@@ -9,6 +9,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include "actors/caf_words.hpp"
 #include "actors/message_types.hpp"
 #include "actors/messages.hpp"
 #include "actors/monitor.hpp"
@@ -54,7 +55,7 @@ std::string join(caf::actor_system& system, const caf::actor& member, const caf:
             }
             for (auto& m : members) self->send(member, announce_atom::value, m);
           },
-          [&](caf::error& err) { error = system.render(err); });
+          [&](caf::error& err) { error = plain_words(err); });
   return error;
 }
 

@@ -20,6 +20,7 @@
 #include <caf/io/network/multiplexer.hpp>
 #include <caf/openssl/manager.hpp>
 
+#include "actors/caf_words.hpp"
 #include "actors/message_types.hpp"
 #include "cluster/member.hpp"
 #include "cluster/networking.hpp"
@@ -271,7 +272,7 @@ std::string RemoteClient::describe(const caf::error& err, std::chrono::milliseco
     return "the connection was lost (the process exited or stopped answering)";
   if (is(err, caf::sec::unexpected_message))
     return "the actor published there is not a StreamLab " + what_;
-  return impl_->system->render(err);
+  return plain_words(err);
 }
 
 }  // namespace streamlab

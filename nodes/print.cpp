@@ -28,6 +28,14 @@ class PrintNode final : public Node {
     const bool show = received_ % every_ == 0;
     ++received_;
     if (!show) return Status::ok();
+    // A closed output (stdout piped into `head`, SIGPIPE ignored: EPIPE) is
+    // nobody's fault and no restart brings it back: the node stops printing
+    // and counts what it could not print, and the pipeline's other sinks go
+    // on. Failing the node instead would restart it on every frame.
+    if (!*out_) {
+      ++not_printed_;
+      return Status::ok();
+    }
 
     const std::size_t n = std::min(frame->sample_count(), frame->samples.size());
     const float* s = frame->samples.data();
@@ -46,14 +54,20 @@ class PrintNode final : public Node {
     const int len = std::snprintf(line, sizeof line, "seq=%" PRIu64 " rms=%.6g peak=%.6g\n",
                                   frame->seq, rms, static_cast<double>(peak));
     out_->write(line, std::min<std::streamsize>(len, sizeof line - 1));
-    if (!*out_) return Status::error("print: writing the output stream failed");
+    if (!*out_) ++not_printed_;  // this line may be lost in a buffer the stream failed to write
     return Status::ok();
+  }
+
+  void figures(std::vector<NamedFigure>& out) const override {
+    out.push_back({"output_closed", *out_ ? 0.0 : 1.0});
+    out.push_back({"frames_not_printed", static_cast<double>(not_printed_)});
   }
 
  private:
   std::ostream* out_;
   std::uint64_t every_;
   std::uint64_t received_ = 0;
+  std::uint64_t not_printed_ = 0;  // frames due to be shown after the output failed
 };
 
 }  // namespace

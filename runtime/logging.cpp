@@ -5,8 +5,11 @@
 #include <memory>
 #include <utility>
 
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include "runtime/printable.hpp"
 
 namespace streamlab {
 
@@ -24,6 +27,21 @@ constexpr std::array<std::pair<const char*, spdlog::level::level_enum>, 7> kLeve
     {"off", spdlog::level::off},
 }};
 
+// The message, through printable(): log lines quote node ids, pipeline and
+// member names and peers' error texts, so escaping here covers every one of
+// them, whichever layer logs.
+class PrintableMessage final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    const std::string text = printable(std::string_view(msg.payload.data(), msg.payload.size()));
+    dest.append(text.data(), text.data() + text.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<PrintableMessage>();
+  }
+};
+
 }  // namespace
 
 bool setup_logging(const std::string& level) {
@@ -35,8 +53,10 @@ bool setup_logging(const std::string& level) {
   // colours only when stderr is a terminal.
   auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
   auto logger = std::make_shared<spdlog::logger>("streamlab", std::move(sink));
+  auto formatter = std::make_unique<spdlog::pattern_formatter>();
+  formatter->add_flag<PrintableMessage>('*').set_pattern("%Y-%m-%d %H:%M:%S.%e [%^%l%$] [%n] %*");
+  logger->set_formatter(std::move(formatter));
   spdlog::set_default_logger(std::move(logger));
-  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e [%^%l%$] [%n] %v");
   spdlog::set_level(found->second);
   return true;
 }

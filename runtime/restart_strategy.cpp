@@ -55,11 +55,18 @@ std::string to_string(RestartDecision::Kind kind) {
   return "?";
 }
 
+std::uint64_t progress_of(const NodeMetrics& metrics) {
+  const std::uint64_t failed = metrics.skipped + metrics.dead_lettered + metrics.dropped_total();
+  const std::uint64_t consumed_fine = metrics.frames_in > failed ? metrics.frames_in - failed : 0;
+  return metrics.frames_out + consumed_fine;
+}
+
 RestartStrategy::RestartStrategy(const RestartConfig& restart, const IntensityConfig& intensity,
                                  std::uint64_t seed)
     : config_(restart), intensity_(intensity), rng_(seed) {}
 
-RestartDecision RestartStrategy::on_failure(std::int64_t now_ns, const std::string& error) {
+RestartDecision RestartStrategy::on_failure(std::int64_t now_ns, const std::string& error,
+                                            std::optional<std::uint64_t> progress) {
   last_error_ = error;
   if (state_ == SupervisedState::failed)
     return RestartDecision{RestartDecision::Kind::escalate, 0, escalation_reason_};
@@ -67,6 +74,11 @@ RestartDecision RestartStrategy::on_failure(std::int64_t now_ns, const std::stri
     return RestartDecision{
         RestartDecision::Kind::open, open_until_ns_ - now_ns,
         "circuit already open; trial restart in " + format_ms(open_until_ns_ - now_ns)};
+  if (progress) {
+    // Something got through since the last failure: a new series starts here.
+    if (*progress != last_progress_ || !series_start_ns_) series_start_ns_ = now_ns;
+    last_progress_ = *progress;
+  }
 
   switch (config_.strategy) {
     case RestartKind::never:
@@ -129,6 +141,7 @@ RestartDecision RestartStrategy::restart_after(std::int64_t now_ns, std::int64_t
                                                std::string reason) {
   RestartDecision escalation;
   if (exceeds_intensity(now_ns, escalation)) return escalation;
+  if (gives_up(now_ns, now_ns + delay_ns, escalation)) return escalation;
   restart_times_.push_back(now_ns);
   ++restarts_;
   state_ = SupervisedState::backing_off;
@@ -139,10 +152,11 @@ RestartDecision RestartStrategy::restart_after(std::int64_t now_ns, std::int64_t
 
 RestartDecision RestartStrategy::open_circuit(std::int64_t now_ns, std::string reason) {
   RestartDecision escalation;
+  const std::int64_t open_ns = config_.open_ms * kNsPerMs;
   if (exceeds_intensity(now_ns, escalation)) return escalation;
+  if (gives_up(now_ns, now_ns + open_ns, escalation)) return escalation;
   restart_times_.push_back(now_ns);
   ++restarts_;
-  const std::int64_t open_ns = config_.open_ms * kNsPerMs;
   state_ = SupervisedState::open;
   open_until_ns_ = now_ns + open_ns;
   trial_running_ = false;
@@ -167,6 +181,17 @@ bool RestartStrategy::exceeds_intensity(std::int64_t now_ns, RestartDecision& es
   escalation =
       escalate(plural(count, "restart") + " within " + std::to_string(intensity_.within_ms) +
                " ms exceeds the limit of " + std::to_string(intensity_.max_restarts));
+  return true;
+}
+
+bool RestartStrategy::gives_up(std::int64_t now_ns, std::int64_t start_ns,
+                               RestartDecision& escalation) {
+  if (intensity_.give_up_after_ms <= 0 || !series_start_ns_) return false;
+  if (start_ns - *series_start_ns_ <= intensity_.give_up_after_ms * kNsPerMs) return false;
+  escalation =
+      escalate("failing on every attempt for " + format_ms(now_ns - *series_start_ns_) +
+               " with no frame getting through; a restart now would pass give_up_after_ms (" +
+               std::to_string(intensity_.give_up_after_ms) + " ms): restarting does not cure it");
   return true;
 }
 

@@ -33,12 +33,20 @@
 // restart that would make more than max_restarts restarts within within_ms
 // escalates instead. A restart counts when it is decided; an `open` decision
 // counts as the trial restart it schedules. Once failed, always failed.
+// Giving up (every strategy, IntensityConfig::give_up_after_ms): failures
+// that each come before the node got any frame through since the one
+// before (its progress, passed in, did not move) form a series; a restart
+// that would start more than give_up_after_ms after the series' first
+// failure escalates instead. Backoff that outgrows the intensity window
+// cannot then restart a node forever on an error that no restart cures.
 
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <random>
 #include <string>
 
+#include "runtime/node_metrics.hpp"
 #include "runtime/supervision_config.hpp"
 
 namespace streamlab {
@@ -60,17 +68,25 @@ struct RestartDecision {
 };
 std::string to_string(RestartDecision::Kind kind);
 
+// What a node has got through, for giving up: frames it emitted plus frames
+// it consumed that were neither skipped, dead-lettered nor dropped. Grows
+// when anything succeeded, and only then.
+std::uint64_t progress_of(const NodeMetrics& metrics);
+
 class RestartStrategy {
  public:
   RestartStrategy(const RestartConfig& restart, const IntensityConfig& intensity,
                   std::uint64_t seed);
 
-  // The node failed (or its restart did). Before open_ms has passed, an
+  // The node failed (or its restart did). `progress` is a count of what the
+  // node has got through over all its instances (progress_of(metrics));
+  // without it, giving up is not applied. Before open_ms has passed, an
   // open circuit has nothing running, so a failure then is a late report
   // from the instance that already failed: it changes nothing and the answer
   // is the pending open decision with its remaining delay. After that, it is
   // the trial's failure, even if on_restarted was never called.
-  RestartDecision on_failure(std::int64_t now_ns, const std::string& error);
+  RestartDecision on_failure(std::int64_t now_ns, const std::string& error,
+                             std::optional<std::uint64_t> progress = std::nullopt);
 
   // The replacement is running. After an open decision this starts the
   // breaker's trial (state half_open), even if the supervisor restarted a
@@ -113,8 +129,14 @@ class RestartStrategy {
   std::string last_error_;
   std::string escalation_reason_;
 
+  // Escalates (returning true) when a restart starting at `start_ns` would
+  // come too late in a series of failures without progress.
+  bool gives_up(std::int64_t now_ns, std::int64_t start_ns, RestartDecision& escalation);
+
   std::deque<std::int64_t> restart_times_;  // decided restarts within the intensity period
-  std::uint32_t backoff_exponent_ = 0;      // n of exponential backoff
+  std::uint64_t last_progress_ = 0;
+  std::optional<std::int64_t> series_start_ns_;  // first failure with no progress since
+  std::uint32_t backoff_exponent_ = 0;           // n of exponential backoff
   bool restarted_once_ = false;
   std::int64_t last_restart_ns_ = 0;  // when the last replacement started running
 

@@ -19,7 +19,7 @@ const std::vector<std::string> kSupervisionKeys = {"restart", "intensity", "on_e
 const std::vector<std::string> kRestartKeys = {
     "strategy",       "base_ms",  "max_ms",    "multiplier", "jitter",
     "reset_after_ms", "failures", "window_ms", "open_ms",    "half_open_trials"};
-const std::vector<std::string> kIntensityKeys = {"max_restarts", "within_ms"};
+const std::vector<std::string> kIntensityKeys = {"max_restarts", "within_ms", "give_up_after_ms"};
 const std::vector<std::string> kRetryKeys = {"attempts", "backoff_ms"};
 const std::vector<std::string> kDefaultFrameKeys = {"value"};
 
@@ -213,6 +213,7 @@ class LevelReader {
     check_keys(value, suffix, kIntensityKeys, "intensity");
     read_into(value, suffix, "max_restarts", integer_in(0, 1e6), out.max_restarts);
     read_into(value, suffix, "within_ms", positive_integer_up_to(kDayMs), out.within_ms);
+    read_into(value, suffix, "give_up_after_ms", integer_in(0, kDayMs), out.give_up_after_ms);
   }
 
   void read_retry(const json& value, RetryConfig& out) {
@@ -300,7 +301,9 @@ json to_json(const SupervisionConfig& c) {
                 {"open_ms", r.open_ms},
                 {"half_open_trials", r.half_open_trials}}},
               {"intensity",
-               {{"max_restarts", c.intensity.max_restarts}, {"within_ms", c.intensity.within_ms}}},
+               {{"max_restarts", c.intensity.max_restarts},
+                {"within_ms", c.intensity.within_ms},
+                {"give_up_after_ms", c.intensity.give_up_after_ms}}},
               {"on_error", to_string(c.on_error)},
               {"retry", {{"attempts", c.retry.attempts}, {"backoff_ms", c.retry.backoff_ms}}},
               {"default_frame", {{"value", c.default_value}}}};

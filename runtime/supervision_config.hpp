@@ -6,7 +6,7 @@
 //   "supervision": {
 //     "restart": {"strategy": "exponential", "base_ms": 10, "max_ms": 5000, ...},
 //                 // or just the strategy name: "restart": "immediate"
-//     "intensity": {"max_restarts": 10, "within_ms": 5000},
+//     "intensity": {"max_restarts": 10, "within_ms": 5000, "give_up_after_ms": 10000},
 //     "on_error": "propagate" | "skip" | "default" | "retry",
 //     "retry": {"attempts": 3, "backoff_ms": 5},
 //     "default_frame": {"value": 0.0}
@@ -19,6 +19,10 @@
 //
 // The built-in defaults cannot produce a restart storm: exponential backoff
 // from 10 ms up to 5 s, and at most 10 restarts within 5 s before escalating.
+// Nor can they restart forever: a node whose every attempt fails before a
+// frame gets through (a file it can never open, inputs it can never mix) is
+// failed for good within 10 s of its first failure (give_up_after_ms; the
+// backoff alone would keep it under the intensity limit indefinitely).
 
 #include <cstdint>
 #include <optional>
@@ -63,6 +67,11 @@ struct RestartConfig {
 struct IntensityConfig {
   std::uint32_t max_restarts = 10;
   std::int64_t within_ms = 5000;
+  // Failures in a row with no frame getting through in between, for this
+  // long since the first of them, and the node fails for good: no restart
+  // is scheduled that would start later than that. 0: never give up (a
+  // live source waiting for its device to come back).
+  std::int64_t give_up_after_ms = 10000;
 };
 
 struct RetryConfig {

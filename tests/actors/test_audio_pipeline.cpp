@@ -221,7 +221,7 @@ TEST_CASE("a JACK server killed mid-capture: the node fails, is restarted once i
       audio_spec(R"({"name":"survive","pipeline_config":{"channel_capacity":256},"nodes":[)" +
                  capture_node("mic", jack.tone(), "",
                               R"(,"supervision":{"restart":{"strategy":"exponential","base_ms":100,
-                        "max_ms":400,"jitter":0},"intensity":{"max_restarts":100,"within_ms":20000}})") +
+                        "max_ms":400,"jitter":0},"intensity":{"max_restarts":100,"within_ms":20000,"give_up_after_ms":0}})") +
                  R"(,{"id":"seen","type":"audio_probe","config":{"tag":"kill"}}],
       "connections":[{"from":"mic","to":"seen"}]})");
   auto log = audio_log("kill");

@@ -220,6 +220,11 @@ TEST_CASE("a member lost with kill -9 mid-stream: its node is placed again, ever
   REQUIRE(sink);
   CHECK((*dsp)["restarts"].get<int>() >= 1);
   CHECK((*dsp)["process"] != "b");
+  // Why, in words: CAF's exit_reason(remote_link_unreachable) was shown.
+  for (const auto& m : doc["members"])
+    if (m["name"] == "b")
+      CHECK(m["reason"].get<std::string>().find("exit_reason") == std::string::npos);
+  CHECK((*dsp)["last_error"].get<std::string>().find("exit_reason") == std::string::npos);
   // Every frame the source sent reached the sink or is counted as lost
   // with the member.
   const std::uint64_t lost = dropped(*src, "member_down") + dropped(*dsp, "member_down") +

@@ -43,6 +43,26 @@ TEST_CASE("print every N prints the first frame and every Nth after it", "[nodes
   CHECK(validate("print", {{"every", 0}}).size() == 1);
 }
 
+TEST_CASE("print on a closed output stops printing and counts, without failing", "[nodes][print]") {
+  BufferPool pool;
+  std::ostringstream text;
+  NodeContext ctx;
+  ctx.text_out = &text;
+  auto node = make_node("print", json::object(), ctx);
+  FrameList out;
+  REQUIRE(step(*node, make_frame(pool, 0, 48000, 1, {0.5f}), out).is_ok());
+  text.setstate(std::ios::badbit);  // what a write to a closed pipe (EPIPE) leaves
+  for (std::uint64_t seq = 1; seq < 4; ++seq)
+    CHECK(step(*node, make_frame(pool, seq, 48000, 1, {0.5f}), out).is_ok());
+  std::vector<NamedFigure> figures;
+  node->figures(figures);
+  REQUIRE(figures.size() == 2);
+  CHECK(figures[0].name == "output_closed");
+  CHECK(figures[0].value == 1);
+  CHECK(figures[1].name == "frames_not_printed");
+  CHECK(figures[1].value == 3);
+}
+
 TEST_CASE("null_sink accepts and discards", "[nodes][null_sink]") {
   BufferPool pool;
   auto node = make_node("null_sink", json::object());

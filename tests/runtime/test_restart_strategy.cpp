@@ -502,3 +502,149 @@ TEST_CASE("states and decisions have readable names", "[restart_strategy]") {
   CHECK(to_string(Kind::open) == "open");
   CHECK(to_string(Kind::escalate) == "escalate");
 }
+
+namespace {
+
+struct GiveUp {
+  bool escalated = false;
+  std::int64_t escalated_at = -1;
+  std::int64_t last_restart_at = -1;
+  std::uint32_t restarts = 0;
+  std::string reason;
+};
+
+// A node whose every attempt fails `attempt_ns` after it starts, before a
+// frame gets through (its progress stays at `progress`), supervised as the
+// actor does, until it escalates or `horizon_ns` has passed.
+GiveUp fails_every_attempt(RestartStrategy& s, std::int64_t horizon_ns, std::int64_t attempt_ns,
+                           std::optional<std::uint64_t> progress, std::int64_t now = 0) {
+  GiveUp g;
+  for (;;) {
+    now += attempt_ns;
+    if (now > horizon_ns) return g;
+    auto d = s.on_failure(now, "mix: input 1 is 44100 Hz but input 0 is 48000 Hz", progress);
+    if (d.kind == Kind::escalate) {
+      g.escalated = true;
+      g.escalated_at = now;
+      g.reason = d.reason;
+      return g;
+    }
+    now += d.delay_ns;
+    s.on_restarted(now);
+    g.last_restart_at = now;
+    ++g.restarts;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("defaults: backoff alone outgrows the intensity window and restarts forever",
+          "[restart_strategy][give_up]") {
+  // The defect, kept as the reason for giving up: without progress figures
+  // (as before), ten minutes of a node that can never work never escalate.
+  RestartStrategy s(RestartConfig{}, IntensityConfig{}, 7);
+  GiveUp g = fails_every_attempt(s, ms(600000), ms(1), std::nullopt);
+  CHECK_FALSE(g.escalated);
+  CHECK(g.restarts > 100);
+}
+
+TEST_CASE("defaults: an error on every attempt fails the node for good within give_up_after_ms",
+          "[restart_strategy][give_up]") {
+  const IntensityConfig defaults;
+  REQUIRE(defaults.give_up_after_ms == 10000);
+  for (std::uint64_t seed = 0; seed < 200; ++seed) {
+    for (std::int64_t attempt_ms : {0, 1, 50, 900}) {
+      RestartStrategy s(RestartConfig{}, defaults, seed);
+      GiveUp g = fails_every_attempt(s, ms(600000), ms(attempt_ms), 0);
+      INFO("seed " << seed << ", attempt " << attempt_ms << " ms");
+      REQUIRE(g.escalated);
+      CHECK(s.state() == SupervisedState::failed);
+      // No restart starts later than the limit after the first failure; the
+      // last attempt then takes its own time to fail.
+      CHECK(g.last_restart_at - ms(attempt_ms) <= ms(10000));
+      CHECK(g.escalated_at <= ms(10000) + ms(attempt_ms) * 2);
+      CHECK_THAT(g.reason, Catch::Contains("with no frame getting through") &&
+                               Catch::Contains("give_up_after_ms (10000 ms)"));
+      CHECK_FALSE(s.accepts_frames(g.escalated_at));
+    }
+  }
+}
+
+TEST_CASE("giving up: progress between failures starts a new series",
+          "[restart_strategy][give_up]") {
+  RestartConfig c;
+  c.jitter = 0;
+  RestartStrategy s(c, IntensityConfig{}, 1);
+  // Frames get through between failures, 6 s apart: a flaky node, not a
+  // hopeless one. It is restarted for as long as that goes on.
+  std::int64_t now = 0, last_failure = 0;
+  for (std::uint64_t progress = 1; progress <= 100; ++progress) {
+    now += ms(6000);
+    last_failure = now;
+    auto d = s.on_failure(now, "flaky", progress * 10);
+    REQUIRE(d.kind == Kind::restart);
+    now += d.delay_ns;
+    s.on_restarted(now);
+  }
+  // Then nothing more gets through: the series counts from the last
+  // failure that followed progress. The backoff is at its 5 s maximum: the
+  // restart decided then fits in the 10 s, the next one (at 10.001 s) not.
+  GiveUp g = fails_every_attempt(s, now + ms(600000), ms(1), 1000, now);
+  REQUIRE(g.escalated);
+  CHECK(g.restarts == 0);
+  CHECK(g.escalated_at - last_failure == ms(5000) + ms(1));
+}
+
+TEST_CASE("giving up: the limit is configurable, and 0 never gives up",
+          "[restart_strategy][give_up]") {
+  RestartConfig c;
+  c.jitter = 0;  // delays 10, 20, 40, 80, 160 ms ...
+  IntensityConfig i;
+  i.give_up_after_ms = 100;
+  RestartStrategy s(c, i, 1);
+  GiveUp g = fails_every_attempt(s, ms(600000), 0, 0);
+  REQUIRE(g.escalated);
+  // Restarts at 10, 30, 70 ms; the next (70 + 80 = 150 ms) would pass 100 ms.
+  CHECK(g.restarts == 3);
+  CHECK(g.escalated_at == ms(70));
+
+  i.give_up_after_ms = 0;
+  RestartStrategy patient(c, i, 1);
+  CHECK_FALSE(fails_every_attempt(patient, ms(600000), ms(1), 0).escalated);
+}
+
+TEST_CASE("giving up applies to a circuit breaker whose trials always fail",
+          "[restart_strategy][give_up]") {
+  RestartConfig c = with_strategy(RestartKind::circuit_breaker);
+  IntensityConfig i = unlimited();
+  i.give_up_after_ms = 10000;
+  RestartStrategy s(c, i, 1);
+  std::int64_t now = 0;
+  bool escalated = false;
+  while (now < ms(600000) && !escalated) {
+    now += ms(1);
+    auto d = s.on_failure(now, "cannot open", 0);
+    escalated = d.kind == Kind::escalate;
+    now += d.delay_ns;
+    s.on_restarted(now);
+  }
+  CHECK(escalated);
+  CHECK(now <= ms(10000) + ms(2));
+}
+
+TEST_CASE("progress_of counts what got through, not what failed", "[restart_strategy][give_up]") {
+  NodeMetrics m;
+  CHECK(progress_of(m) == 0);
+  m.frames_in = 10;  // a sink that consumed 10
+  CHECK(progress_of(m) == 10);
+  m.dead_lettered = 4;
+  m.skipped = 2;
+  m.drop(DropReason::node_failed, 1);
+  CHECK(progress_of(m) == 3);
+  m.dead_lettered = 20;  // never below zero
+  CHECK(progress_of(m) == 0);
+  NodeMetrics source;
+  source.frames_out = 7;
+  source.drop(DropReason::overflow, 3);
+  CHECK(progress_of(source) == 7);
+}

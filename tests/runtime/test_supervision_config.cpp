@@ -127,7 +127,10 @@ std::vector<BadCase> bad_cases() {
       {R"({"intensity": {"within_ms": 0}})", "/intensity/within_ms",
        R"("within_ms" must be an integer in (0, 86400000], got 0)"},
       {R"({"intensity": {"max": 1}})", "/intensity/max",
-       R"(unknown key "max" in "intensity" (allowed: max_restarts, within_ms))"},
+       R"(unknown key "max" in "intensity" (allowed: max_restarts, within_ms, give_up_after_ms))"},
+      {R"({"intensity": {"give_up_after_ms": -1}})", "/intensity/give_up_after_ms",
+       R"("give_up_after_ms" must be an integer in [0, 86400000], got -1)"},
+      {R"({"intensity": {"give_up_after_ms": 1.5}})", "/intensity/give_up_after_ms", "got 1.5"},
       {R"({"on_error": "ignore"})", "/on_error",
        R"("on_error" must be one of "propagate", "skip", "default", "retry", got "ignore")"},
       {R"({"on_error": "default_frame"})", "/on_error", R"(got "default_frame")"},
@@ -180,6 +183,7 @@ TEST_CASE("the built-in supervision defaults are the safe ones", "[supervision_c
   CHECK(c.restart.half_open_trials == 1);
   CHECK(c.intensity.max_restarts == 10);
   CHECK(c.intensity.within_ms == 5000);
+  CHECK(c.intensity.give_up_after_ms == 10000);
   CHECK(c.on_error == ErrorPolicy::propagate);
   CHECK(c.retry.attempts == 3);
   CHECK(c.retry.backoff_ms == 5);
@@ -189,7 +193,7 @@ TEST_CASE("the built-in supervision defaults are the safe ones", "[supervision_c
     "restart": {"strategy": "exponential", "base_ms": 10, "max_ms": 5000, "multiplier": 2.0,
                 "jitter": 0.2, "reset_after_ms": 30000, "failures": 5, "window_ms": 10000,
                 "open_ms": 2000, "half_open_trials": 1},
-    "intensity": {"max_restarts": 10, "within_ms": 5000},
+    "intensity": {"max_restarts": 10, "within_ms": 5000, "give_up_after_ms": 10000},
     "on_error": "propagate",
     "retry": {"attempts": 3, "backoff_ms": 5},
     "default_frame": {"value": 0.0}})"));
@@ -284,7 +288,7 @@ TEST_CASE("to_json gives back the same configuration when read again", "[supervi
     "restart": {"strategy": "circuit_breaker", "base_ms": 3, "max_ms": 70, "multiplier": 1.5,
                 "jitter": 0, "reset_after_ms": 0, "failures": 2, "window_ms": 1, "open_ms": 0,
                 "half_open_trials": 4},
-    "intensity": {"max_restarts": 0, "within_ms": 86400000},
+    "intensity": {"max_restarts": 0, "within_ms": 86400000, "give_up_after_ms": 0},
     "on_error": "default", "retry": {"attempts": 0, "backoff_ms": 60000},
     "default_frame": {"value": 0.25}})"),
                                json(), kNodeWhere, kPipelineWhere, problems);
