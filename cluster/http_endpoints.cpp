@@ -22,7 +22,9 @@
 #include <thread>
 #include <utility>
 
+#include "cluster/basp_gate.hpp"
 #include "cluster/prometheus_text.hpp"
+#include "messages/input_limits.hpp"
 #include "runtime/health.hpp"
 
 namespace streamlab {
@@ -39,13 +41,6 @@ constexpr const char* kEndpointList =
 
 constexpr const char* kPlainText = "text/plain; charset=utf-8";
 constexpr const char* kJson = "application/json";
-
-// Probes and scrapes are a handful of short requests; a few threads keep a
-// slow snapshot (bounded by the provider's timeout) from queueing a
-// liveness probe behind it, without civetweb's default of 50 threads.
-constexpr const char* kServerThreads = "4";
-// Bounds what a client that connects and then sends nothing can hold.
-constexpr const char* kRequestTimeoutMs = "10000";
 
 std::string display_address(const std::string& host, std::uint16_t port) {
   const bool ipv6 = host.find(':') != std::string::npos;
@@ -164,15 +159,21 @@ HttpEndpoints::HttpEndpoints(std::string host, std::uint16_t port, SnapshotProvi
   if (numeric_host_.empty()) {
     throw std::runtime_error("cannot serve HTTP on " + where + ": unusable address");
   }
-  const std::string listening = display_address(numeric_host_, port);
+  // civetweb gives each connection a thread until it ends: 4 idle sockets
+  // starved every probe. So civetweb listens on loopback only, and the
+  // world reaches it through the gate (basp_gate.hpp), which holds idle and
+  // slow clients itself and hands civetweb only complete request heads.
+  const std::string listening = "127.0.0.1:0";
   init_civetweb_once();
+  const std::string threads = std::to_string(limits::kHttpServerThreads);
+  const std::string request_timeout = std::to_string(limits::kHttpRequestTimeout.count());
 
   // Each answer ends its connection (see on_request), hence no keep-alive.
   // clang-format off
   const char* options[] = {
       "listening_ports",    listening.c_str(),
-      "num_threads",        kServerThreads,
-      "request_timeout_ms", kRequestTimeoutMs,
+      "num_threads",        threads.c_str(),
+      "request_timeout_ms", request_timeout.c_str(),
       "enable_keep_alive",  "no",
       nullptr};
   // clang-format on
@@ -202,13 +203,25 @@ HttpEndpoints::HttpEndpoints(std::string host, std::uint16_t port, SnapshotProvi
     mg_stop(context_);
     throw std::runtime_error("cannot serve HTTP on " + where + ": no listening port");
   }
-  port_ = static_cast<std::uint16_t>(bound.port);
+  inner_port_ = static_cast<std::uint16_t>(bound.port);
+  try {
+    gate_ = std::make_unique<BaspGate>(numeric_host_, port, inner_port_, GateProtocol::http);
+  } catch (const GateListenError& e) {
+    stop_civetweb();
+    throw std::runtime_error("cannot serve HTTP on " + where + ": " + e.reason);
+  }
+  port_ = gate_->port();
   // The caller announces the address; this line is for debugging binds.
   spdlog::debug("http: serving /metrics and health endpoints on http://{}/ (bound to {})",
                 display_address(host_, port_), display_address(numeric_host_, port_));
 }
 
 HttpEndpoints::~HttpEndpoints() {
+  gate_.reset();
+  stop_civetweb();
+}
+
+void HttpEndpoints::stop_civetweb() {
   // civetweb's accept loop looks at its stop flag only between polls of 2 s,
   // which would hold up every exit by that much. Connecting to it while
   // mg_stop waits ends the poll at once.
@@ -218,7 +231,7 @@ HttpEndpoints::~HttpEndpoints() {
     stopped = true;
   });
   std::string ignored;
-  const auto wake = resolve(numeric_host_, port_, ignored);
+  const auto wake = resolve("127.0.0.1", inner_port_, ignored);
   while (!stopped) {
     if (wake) poke(*wake);
     std::this_thread::sleep_for(std::chrono::milliseconds(5));

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -17,6 +18,8 @@ struct mg_context;
 struct mg_connection;
 
 namespace streamlab {
+
+class BaspGate;
 
 class HttpEndpoints {
  public:
@@ -44,12 +47,15 @@ class HttpEndpoints {
   static int on_request(mg_connection* connection, void* self);
   Response respond(const std::string& path, const char* query);
   std::optional<MetricsSnapshot> snapshot();
+  void stop_civetweb();
 
   std::string host_;
   std::string numeric_host_;  // what host_ resolved to, and what is bound
   std::uint16_t port_ = 0;
   SnapshotProvider provider_;
   mg_context* context_ = nullptr;
+  std::uint16_t inner_port_ = 0;  // civetweb's, on loopback behind the gate
+  std::unique_ptr<BaspGate> gate_;
 };
 
 }  // namespace streamlab

@@ -15,6 +15,7 @@
 #include <caf/openssl/manager.hpp>
 #include <caf/openssl/publish.hpp>
 
+#include "cluster/basp_gate.hpp"
 #include "cluster/openssl_error_queue.hpp"
 #include "cluster/remote_client.hpp"
 
@@ -30,37 +31,6 @@ constexpr std::chrono::milliseconds kConnectionTimeout{500};
 std::string lowercase_first(std::string text) {
   if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
   return text;
-}
-
-// CAF says only that it could not open the port ("tcp socket creation
-// failed"), not why. After a failure, binding the same address ourselves
-// gets the reason in the OS's words ("address already in use", "cannot
-// assign requested address"). Empty when that bind works (then CAF's own
-// text is all there is).
-std::string bind_failure(const std::string& host, std::uint16_t port) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
-  addrinfo* found = nullptr;
-  const int status = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found);
-  if (status != 0) return "cannot resolve the host: " + lowercase_first(gai_strerror(status));
-  std::unique_ptr<addrinfo, void (*)(addrinfo*)> addresses(found, freeaddrinfo);
-  std::string reason;
-  for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
-    const int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-      reason = lowercase_first(std::strerror(errno));
-      continue;
-    }
-    const int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    const bool bound = bind(fd, a->ai_addr, a->ai_addrlen) == 0;
-    if (!bound) reason = lowercase_first(std::strerror(errno));
-    close(fd);
-    if (bound) return {};
-  }
-  return reason;
 }
 
 }  // namespace
@@ -98,19 +68,35 @@ std::shared_ptr<Published> publish_actor(caf::actor_system& system, const caf::a
     throw std::runtime_error("cannot publish the " + what + " on " + where +
                              ": the actor system has no middleman (enable_networking)");
   }
-  auto bound = system.has_openssl_manager() ? caf::openssl::publish(actor, port, host.c_str())
-                                            : system.middleman().publish(actor, port, host.c_str());
+  // CAF listens on loopback only, on a port of its choosing; the world
+  // reaches it through the gate (basp_gate.hpp), which bounds what CAF
+  // would believe: message sizes, handshake time, connection count.
+  const bool tls = system.has_openssl_manager();
+  auto bound = tls ? caf::openssl::publish(actor, 0, "127.0.0.1")
+                   : system.middleman().publish(actor, 0, "127.0.0.1");
   if (!bound) {
-    std::string reason = bind_failure(host, port);
-    if (reason.empty()) reason = system.render(bound.error());
-    throw std::runtime_error("cannot publish the " + what + " on " + where + ": " + reason);
+    throw std::runtime_error("cannot publish the " + what + " on " + where + ": " +
+                             system.render(bound.error()));
   }
-  const std::uint16_t actual = *bound;
+  const std::uint16_t inner = *bound;
+  std::shared_ptr<BaspGate> gate;
+  try {
+    gate =
+        std::make_shared<BaspGate>(host, port, inner, tls ? GateProtocol::tls : GateProtocol::basp);
+  } catch (const GateListenError& e) {
+    system.middleman().unpublish(actor, inner);
+    throw std::runtime_error("cannot publish the " + what + " on " + where + ": " +
+                             lowercase_first(e.reason));
+  }
   // The plain middleman unpublishes TLS ports too: both hand the port to the
   // same BASP broker. (caf::openssl::unpublish does not compile in 0.17.6:
-  // it names an atom that only later versions have.)
-  return std::make_shared<Published>(
-      host, actual, [&system, actor, actual] { system.middleman().unpublish(actor, actual); });
+  // it names an atom that only later versions have.) The gate goes first,
+  // so nothing new reaches a port being closed.
+  const std::uint16_t outer = gate->port();
+  return std::make_shared<Published>(host, outer, [&system, actor, inner, gate]() mutable {
+    gate.reset();
+    system.middleman().unpublish(actor, inner);
+  });
 }
 
 }  // namespace streamlab

@@ -15,7 +15,6 @@
 #include "actors/monitor.hpp"
 #include "actors/node_host.hpp"
 #include "actors/scheduler.hpp"
-#include "cluster/basp_gate.hpp"
 #include "cluster/http_endpoints.hpp"
 #include "cluster/member.hpp"
 #include "cluster/networking.hpp"
@@ -153,25 +152,13 @@ int run_member(const MemberOptions& o) {
   };
 
   std::shared_ptr<Published> published;
-  std::unique_ptr<BaspGate> gate;
   std::unique_ptr<HttpEndpoints> http;
   std::uint16_t port = 0;
   try {
-    if (o.tls.enabled()) {
-      // With TLS, CAF listens on the member's address itself: the gate
-      // reads plain BASP headers and cannot read TLS, and it is not needed
-      // there, because the handshake refuses a peer without a certificate
-      // of the cluster's CA before CAF parses any BASP byte of it. (What
-      // the gate guards against, a forged header, could then come only
-      // from a process holding the cluster's certificates.)
-      published = publish_actor(system, member, o.listen_host, o.listen_port, "cluster member");
-      port = published->port();
-    } else {
-      // CAF listens on loopback only; the world reaches it through the gate.
-      published = publish_actor(system, member, "127.0.0.1", 0, "cluster member");
-      gate = std::make_unique<BaspGate>(o.listen_host, o.listen_port, published->port());
-      port = gate->port();
-    }
+    // CAF listens on loopback only; the world reaches it through the gate
+    // (publish_actor), with TLS or without.
+    published = publish_actor(system, member, o.listen_host, o.listen_port, "cluster member");
+    port = published->port();
     if (!o.http_host.empty())
       http = std::make_unique<HttpEndpoints>(o.http_host, o.http_port, [&system, monitor] {
         return query_snapshot(system, monitor, kHttpSnapshotTimeout);
@@ -193,7 +180,6 @@ int run_member(const MemberOptions& o) {
       std::cerr << "error: member \"" << o.name << "\" cannot join the cluster at " << seed_at
                 << ": " << error << '\n';
       http.reset();
-      gate.reset();
       published.reset();
       return leave(1);
     }
@@ -227,7 +213,6 @@ int run_member(const MemberOptions& o) {
   spdlog::info("member \"{}\" leaving", o.name);
   stop_pipelines(system, member, o.drain_timeout_s);
   http.reset();
-  gate.reset();
   published.reset();
   return leave(0);
 }

@@ -215,8 +215,11 @@ std::string connect_remote(caf::actor_system& system, const std::string& host, s
     // ~4 ms), as anything else that does not speak BASP does.
     if (is(failure, caf::sec::malformed_basp_message) ||
         is(failure, caf::sec::disconnect_during_handshake))
+      // The gate closes as fast when the member is out of connections or
+      // file descriptors: from here the two look alike, so both are named.
       return "the port does not speak CAF's protocol in the clear (a member that requires TLS: "
-             "give --tls-cert, --tls-key and --tls-ca; or not a StreamLab port)";
+             "give --tls-cert, --tls-key and --tls-ca; a member out of connections or file "
+             "descriptors, which its log says; or not a StreamLab port)";
     if (is(failure, caf::sec::incompatible_versions) ||
         is(failure, caf::sec::incompatible_application_ids))
       return "a CAF node of another version or application listens there";

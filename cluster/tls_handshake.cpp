@@ -47,7 +47,8 @@ std::string failure(SSL* ssl, int result, const TlsFiles& files) {
   // The member closed the connection, as the plain BASP gate does with a
   // TLS hello.
   return "TLS handshake failed: the far end closed the connection (a member started without "
-         "--tls-cert, --tls-key and --tls-ca, or one that refused our certificate)";
+         "--tls-cert, --tls-key and --tls-ca, one that refused our certificate, or one out of "
+         "connections or file descriptors, which its log says)";
 }
 
 }  // namespace

@@ -34,6 +34,33 @@ constexpr std::size_t kMaxPipelineNodes = 20000;
 
 // --- Connections (BASP gate, monitor port, HTTP endpoints, TLS) ---
 
+// Largest BASP message the gate lets through: bigger than any message
+// members exchange (a frame is ~4 KB, a failed node's handover a few MB),
+// far below what hurts (CAF allocates whatever a header announces).
+inline constexpr std::uint32_t kMaxBaspPayload = 64u << 20;
+// Time a new connection has to prove itself (a complete BASP handshake
+// message, a finished TLS handshake, a complete HTTP request head): peers
+// on any network do it in milliseconds; idle sockets are closed after it.
+inline constexpr std::chrono::milliseconds kHandshakeTimeout{5000};
+// Connections one port holds at once (handshaking or established): a
+// cluster has a handful of peers and clients; beyond this, new ones are
+// accepted and closed, so a flood costs one descriptor per port, no more.
+inline constexpr std::size_t kMaxConnectionsPerPort = 256;
+// Largest HTTP request head (request line and headers): probes and
+// scrapes send a few hundred bytes.
+inline constexpr std::size_t kMaxHttpRequestHead = 8192;
+// Threads civetweb answers requests on: the gate hands it only complete
+// request heads, so no idle or slow client can hold one.
+inline constexpr int kHttpServerThreads = 4;
+// What civetweb waits for the rest of a request whose head it has: the
+// gate already bounds the head; this bounds a body that never comes.
+inline constexpr std::chrono::milliseconds kHttpRequestTimeout{2000};
+// A TLS record's largest length (2^14 plaintext + 2048 expansion, RFC 5246).
+inline constexpr std::size_t kMaxTlsRecord = (1u << 14) + 2048;
+// How long a port stops accepting after the process ran out of file
+// descriptors and could not even accept-and-close: no busy loop meanwhile.
+inline constexpr std::chrono::milliseconds kOutOfDescriptorsBackoff{100};
+
 // --- Member file system (deployed pipelines' paths) ---
 
 }  // namespace streamlab::limits
