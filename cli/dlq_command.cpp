@@ -280,6 +280,9 @@ int replay(const ReplayArgs& args) {
                args.file, args.node, spec.name);
   RunResult result = run_pipeline(replay_spec, registry, options);
   if (!result.started) {
+    // Nothing was delivered: the record would only stand in the way.
+    std::error_code ignored;
+    std::filesystem::remove(args.file + ".replayed", ignored);
     std::cerr << "error: " << result.error << "\nnothing was started\n";
     return kExitInvalidInput;
   }
