@@ -6,6 +6,8 @@
 #include <atomic>
 #include <csignal>
 #include <ctime>
+#include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -167,6 +169,52 @@ struct ReplayArgs {
   bool quiet = false;
 };
 
+// "out.wav" -> "out.replay.wav": the name a replay writes instead of a
+// file the pipeline names. The extension is kept (it picks the container).
+std::string beside(const std::string& path) {
+  const std::filesystem::path p(path);
+  return (p.parent_path() / (p.stem().string() + ".replay" + p.extension().string())).string();
+}
+
+// A replay never writes over anything: every file the pipeline would write
+// (a sink's path, its dead letters) is written beside it under beside()'s
+// name, and the replay's own failures go to beside(the file it reads), never
+// into it. Before anything starts, a sidecar "FILE.replayed" records what
+// the replay writes; while it or any of those files exists, a second replay
+// is refused, so replaying twice never delivers a frame twice. Returns the
+// first problem, empty when the replay may go ahead.
+std::string redirect_outputs(PipelineSpec& replay_spec, const std::string& letters_file,
+                             const NodeRegistry& registry, std::vector<std::string>& written) {
+  for (auto& node : replay_spec.nodes) {
+    const NodeType* type = registry.find(node.type);
+    if (!type) continue;
+    for (const auto& field : type->schema.fields) {
+      if (field.path_check != PathCheck::writable_file || !node.config.contains(field.name))
+        continue;
+      const std::string moved = beside(node.config.at(field.name).get<std::string>());
+      node.config[field.name] = moved;
+      written.push_back(moved);
+    }
+  }
+  replay_spec.config.dead_letter_path = beside(letters_file);
+  written.push_back(replay_spec.config.dead_letter_path);
+  const std::string sidecar = letters_file + ".replayed";
+  std::error_code ec;
+  if (std::filesystem::exists(sidecar, ec)) {
+    return "\"" + letters_file + "\" was already replayed (see \"" + sidecar +
+           "\"); a second replay would deliver its frames again. To replay it again, delete \"" +
+           sidecar + "\" and the files it lists";
+  }
+  for (const auto& path : written) {
+    if (std::filesystem::exists(path, ec)) {
+      return "\"" + path +
+             "\" exists, and a replay never overwrites a file (it writes beside the "
+             "pipeline's outputs, under .replay names); move or delete it to replay";
+    }
+  }
+  return {};
+}
+
 int replay(const ReplayArgs& args) {
   const auto& registry = NodeRegistry::builtin();
   std::optional<PipelineSpec> loaded = load_or_report(args.pipeline);
@@ -201,6 +249,29 @@ int replay(const ReplayArgs& args) {
     return kExitInvalidInput;
   }
 
+  std::vector<std::string> written;
+  const std::string refused = redirect_outputs(replay_spec, args.file, registry, written);
+  if (!refused.empty()) {
+    std::cerr << "error: dlq replay: " << refused << "\nnothing was started\n";
+    return kExitInvalidInput;
+  }
+  {
+    std::ofstream sidecar(args.file + ".replayed");
+    sidecar << "replayed into node \"" << args.node << "\" of pipeline \"" << spec.name << "\" ("
+            << args.pipeline << "); the replay wrote (or may have written):\n";
+    for (const auto& path : written) sidecar << path << '\n';
+    if (!sidecar) {
+      std::cerr << "error: dlq replay: cannot write \"" << args.file
+                << ".replayed\", the record that keeps a second replay from repeating frames\n"
+                   "nothing was started\n";
+      return kExitInvalidInput;
+    }
+  }
+  spdlog::info(
+      "the replay writes beside the pipeline's files, never over them; its failures go "
+      "to \"{}\"",
+      written.back());
+
   RunOptions options;
   options.interrupts = &install_interrupt_handlers();
   const std::string letters_of = source.config.at("node").get<std::string>();
@@ -209,6 +280,9 @@ int replay(const ReplayArgs& args) {
                args.file, args.node, spec.name);
   RunResult result = run_pipeline(replay_spec, registry, options);
   if (!result.started) {
+    // Nothing was delivered: the record would only stand in the way.
+    std::error_code ignored;
+    std::filesystem::remove(args.file + ".replayed", ignored);
     std::cerr << "error: " << result.error << "\nnothing was started\n";
     return kExitInvalidInput;
   }

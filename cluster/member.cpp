@@ -13,6 +13,7 @@
 #include "actors/messages.hpp"
 #include "actors/node_host.hpp"
 #include "actors/supervisor.hpp"
+#include "cluster/monitor_service.hpp"
 #include "cluster/placement.hpp"
 #include "runtime/pipeline_spec.hpp"
 
@@ -41,6 +42,7 @@ struct Coordinated {
   PipelineRow row;
   bool done = false;
   SupervisionResultPtr result;  // once done: its final figures, still shown in snapshots
+  std::chrono::steady_clock::time_point ended_at;  // for kEndedPipelineRetention
   std::vector<caf::response_promise> stopping;  // answered with the final row
 };
 
@@ -286,8 +288,9 @@ void local_snapshot(Self* self, caf::response_promise promise) {
   self->request(self->state.setup.monitor, kAskTimeout, snapshot_atom::value)
       .then(
           [self, promise](MetricsSnapshot& s) mutable {
+            const auto now = std::chrono::steady_clock::now();
             for (const auto& [name, p] : self->state.pipelines) {
-              if (!p.result) continue;
+              if (!p.result || !ended_pipeline_shown(p.ended_at, now)) continue;
               s.pipelines.push_back({name, p.result->state, p.result->error});
               for (const auto& n : p.result->nodes) s.nodes.push_back(n);
               for (const auto& e : p.result->edges) s.edges.push_back(e);
@@ -470,6 +473,7 @@ caf::behavior member_actor(Self* self, MemberSetup setup) {
             continue;
           p.done = true;
           p.result = result;
+          p.ended_at = std::chrono::steady_clock::now();
           p.row.state = result->state;
           p.row.placement = placement_of(result->nodes);
           p.row.reason = result->error;

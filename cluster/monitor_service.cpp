@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
+#include "cluster/member.hpp"
 
 namespace streamlab {
 
@@ -29,6 +30,16 @@ std::optional<MetricsSnapshot> MonitorClient::query(std::chrono::milliseconds ti
     return std::nullopt;
   }
   error.clear();
+  return out;
+}
+
+std::optional<MetricsSnapshot> query_member_snapshot(caf::actor_system& system,
+                                                     const caf::actor& member,
+                                                     std::chrono::milliseconds timeout) {
+  caf::scoped_actor self{system};
+  std::optional<MetricsSnapshot> out;
+  self->request(member, timeout, snapshot_atom::value, local_atom::value)
+      .receive([&](MetricsSnapshot& snapshot) { out = std::move(snapshot); }, [](caf::error&) {});
   return out;
 }
 

@@ -17,6 +17,7 @@
 #include "actors/scheduler.hpp"
 #include "cluster/http_endpoints.hpp"
 #include "cluster/member.hpp"
+#include "cluster/monitor_service.hpp"
 #include "cluster/networking.hpp"
 #include "cluster/remote_client.hpp"
 #include "nodes/registry.hpp"
@@ -160,8 +161,10 @@ int run_member(const MemberOptions& o) {
     published = publish_actor(system, member, o.listen_host, o.listen_port, "cluster member");
     port = published->port();
     if (!o.http_host.empty())
-      http = std::make_unique<HttpEndpoints>(o.http_host, o.http_port, [&system, monitor] {
-        return query_snapshot(system, monitor, kHttpSnapshotTimeout);
+      // The member's snapshot, not the monitor's: it keeps the final series
+      // of ended pipelines (kEndedPipelineRetention), which the monitor drops.
+      http = std::make_unique<HttpEndpoints>(o.http_host, o.http_port, [&system, member] {
+        return query_member_snapshot(system, member, kHttpSnapshotTimeout);
       });
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << '\n';

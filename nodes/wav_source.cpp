@@ -1,8 +1,12 @@
 #include <sndfile.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <vector>
+
+#include <spdlog/spdlog.h>
 
 #include "nodes/builtin_types.hpp"
 #include "nodes/node_support.hpp"
@@ -30,6 +34,31 @@ std::string open_for_read(const std::string& path, SndfilePtr& file, SF_INFO& in
   return {};
 }
 
+// The number after `key` (and its padding and colon) on a line of libsndfile's log, or -1.
+long long log_number(const std::string& log, const char* key) {
+  const auto at = log.find(key);
+  if (at == std::string::npos) return -1;
+  const char* start = log.c_str() + at + std::strlen(key);
+  while (*start == ' ' || *start == ':') ++start;  // "Block Align   : 4"
+  char* end = nullptr;
+  const long long value = std::strtoll(start, &end, 10);
+  return end == start ? -1 : value;
+}
+
+// The frames the file's header promises. libsndfile shortens `info.frames`
+// to what a truncated file holds and says so only in its log ("data : 96000
+// (should be 1956)"), so a WAV's promise is read from there; other formats
+// (and a log without those lines) are taken at libsndfile's word.
+std::int64_t promised_frames(SNDFILE* file, const SF_INFO& info) {
+  char log[4096] = {};
+  sf_command(file, SFC_GET_LOG_INFO, log, sizeof log);
+  const std::string text(log);
+  const long long data_bytes = log_number(text, "\ndata");
+  const long long block_align = log_number(text, "Block Align");
+  if (data_bytes <= 0 || block_align <= 0) return info.frames;
+  return std::max<std::int64_t>(info.frames, data_bytes / block_align);
+}
+
 class WavSourceNode final : public Node {
  public:
   // Opening fails here, by throwing, rather than on the first generate():
@@ -45,6 +74,7 @@ class WavSourceNode final : public Node {
     SF_INFO info;
     std::string why = open_for_read(path_, file_, info);
     if (!why.empty()) throw std::runtime_error("wav_source: cannot open \"" + path_ + "\": " + why);
+    promised_ = promised_frames(file_.get(), info);
     sample_rate_ = static_cast<std::uint32_t>(info.samplerate);
     channels_ = static_cast<std::uint32_t>(info.channels);
     scratch_.resize(std::size_t{frame_size_} * channels_);
@@ -64,12 +94,14 @@ class WavSourceNode final : public Node {
       const sf_count_t read = sf_readf_float(file_.get(), scratch_.data() + got * channels_, want);
       if (read > 0) {
         got += static_cast<std::size_t>(read);
+        if (!first_pass_done_) read_ += static_cast<std::uint64_t>(read);
         just_rewound = false;
       }
       if (read == want) break;
       if (sf_error(file_.get()) != SF_ERR_NO_ERROR)
         return Status::error("wav_source: reading \"" + path_ +
                              "\" failed: " + sf_strerror(file_.get()));
+      if (!first_pass_done_) end_of_first_pass();
       // End of file. Looping wraps inside the frame so looped audio stays
       // gapless and every frame keeps its full size; an empty file would
       // wrap forever, hence the check that the last rewind yielded samples.
@@ -96,7 +128,26 @@ class WavSourceNode final : public Node {
     return Status::ok();
   }
 
+  void figures(std::vector<NamedFigure>& out) const override {
+    out.push_back({"file_frames_promised", static_cast<double>(promised_)});
+    out.push_back({"file_frames_read", static_cast<double>(read_)});
+    out.push_back({"file_frames_missing", static_cast<double>(missing_)});
+  }
+
  private:
+  // Once per run, at the first end of file: a file shorter than its header
+  // says (a copy cut short, a recording whose writer died) is read to where
+  // it ends, and the shortfall is said and counted rather than passed over.
+  void end_of_first_pass() {
+    first_pass_done_ = true;
+    if (promised_ <= 0 || read_ >= static_cast<std::uint64_t>(promised_)) return;
+    missing_ = static_cast<std::uint64_t>(promised_) - read_;
+    spdlog::warn(
+        "wav_source: \"{}\" is truncated: its header promises {} frames (samples per channel), "
+        "{} were read, {} are missing",
+        path_, promised_, read_, missing_);
+  }
+
   void emit(std::size_t frames, FrameList& out) {
     WritableBuffer buffer = pool_->acquire(frames * channels_);
     float* __restrict dst = buffer.data();
@@ -128,6 +179,10 @@ class WavSourceNode final : public Node {
   std::uint32_t channels_ = 0;
   std::vector<float> scratch_;  // interleaved, as libsndfile delivers it
   std::uint64_t seq_ = 0;
+  std::int64_t promised_ = 0;  // frames the header declares
+  std::uint64_t read_ = 0;     // frames read before the first end of file
+  std::uint64_t missing_ = 0;  // promised_ - read_ when the file is short
+  bool first_pass_done_ = false;
 };
 
 }  // namespace

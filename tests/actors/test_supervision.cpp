@@ -256,3 +256,42 @@ TEST_CASE("a restarted node in the middle of a fan-in loses and repeats nothing"
   REQUIRE(log->seqs.size() == 3000);
   for (std::uint64_t i = 0; i < 3000; ++i) REQUIRE(log->seqs[i] == i);
 }
+
+TEST_CASE("poison frames reach the dead letters under retry, under every strategy",
+          "[supervision][poison]") {
+  auto strategy = GENERATE(as<std::string>{}, "never", "immediate", "exponential");
+  RunResult r = run_and_account(R"({"poison_every":97})", strategy, "retry");
+  const auto& flaky = row(r, "flaky");
+  CHECK(flaky.dead_lettered == kFrames / 97);  // seq 96, 193, ...: the same frames each attempt
+  CHECK(flaky.errors == 4 * (kFrames / 97));   // the first try and 3 retries
+  CHECK(flaky.restarts == 0);
+}
+
+TEST_CASE("a poison frame under propagate restarts the node until its intensity limit",
+          "[supervision][poison]") {
+  ScratchFile dead_letters("poison-propagate");
+  auto spec = spec_from(R"({"pipeline_config":{"dead_letter_path":")" + dead_letters.path +
+                        R"("},"nodes":[
+      {"id":"src","type":"sine","config":{"frame_size":64}},
+      {"id":"flaky","type":"fault","config":{"poison_every":97},
+       "supervision":{"restart":{"strategy":"immediate"},
+                      "intensity":{"max_restarts":5,"within_ms":600000},"on_error":"propagate"}},
+      {"id":"out","type":"null_sink"}],
+    "connections":[{"from":"src","to":"flaky"},{"from":"flaky","to":"out"}]})");
+  RunResult r = run_pipeline(spec, test_registry(), options_with_frames(kFrames));
+  REQUIRE(r.started);
+  const auto& flaky = row(r, "flaky");
+  INFO("restarts " << flaky.restarts << " errors " << flaky.errors << " state " << flaky.state
+                   << " error " << flaky.last_error);
+  // Only the poison frames (seq 96, 193, ...) fail, and they fail in every
+  // replacement: the restarts are spent on them until the intensity limit
+  // fails the node for good, long before the 10000 frames are through.
+  CHECK(flaky.restarts == 5);
+  CHECK(flaky.errors == 6);
+  CHECK(flaky.state == "failed");
+  CHECK(flaky.frames_out < kFrames);
+  CHECK_THAT(flaky.last_error, Catch::Contains("injected fault at seq 96") ||
+                                   Catch::Contains("injected fault at seq 193"));
+  CHECK(flaky.frames_in ==
+        flaky.frames_out + flaky.skipped + flaky.dead_lettered + dropped_total(flaky));
+}

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -210,4 +211,27 @@ TEST_CASE("Ctrl-C drains the pipeline and leaves a complete file", "[integration
   CHECK(produced > 0);
   CHECK(m["nodes"][2]["frames_in"] == produced);  // drained: nothing lost
   CHECK(sox_stat(dir.file("endless.wav"), "Samples read") == produced * 1024);
+}
+
+TEST_CASE("every example ends by itself and says so in its description",
+          "[integration][examples]") {
+  std::size_t seen = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(kExamples)) {
+    if (entry.path().extension() != ".json") continue;
+    ++seen;
+    std::ifstream in(entry.path());
+    const nlohmann::json doc = nlohmann::json::parse(in);
+    INFO(entry.path().string());
+    CHECK_THAT(doc.value("description", std::string()), Catch::Contains("Ends"));
+    for (const auto& node : doc.at("nodes")) {
+      const nlohmann::json config = node.value("config", nlohmann::json::object());
+      const std::string type = node.at("type");
+      INFO(node.at("id").get<std::string>());
+      // A source without an end runs (and, unpaced, spins) until stopped.
+      if (type == "sine" || type == "constant") CHECK(config.value("num_frames", 0) > 0);
+      if (type == "wav_source") CHECK_FALSE(config.value("loop", false));
+      if (type == "audio_capture") FAIL("a capture example never ends by itself");
+    }
+  }
+  CHECK(seen == 6);
 }

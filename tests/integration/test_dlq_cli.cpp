@@ -193,7 +193,9 @@ TEST_CASE("dlq replay runs the frames through the node and what follows it", "[i
   CHECK_THAT(o.out, Contains("dead_letters") && Contains("amp") && Contains("file"));
   CHECK_THAT(o.out, !Contains("tone"));  // upstream of amp: left out
 
-  const std::string wav = dir.file("replayed.wav");
+  // Beside the pipeline's output, never over it.
+  const std::string wav = dir.file("replayed.replay.wav");
+  CHECK_FALSE(std::filesystem::exists(dir.file("replayed.wav")));
   CHECK(shell_output("soxi -s '" + wav + "'") == std::to_string(5 * 1024) + "\n");
   CHECK(sox_stat(wav, "Maximum amplitude") == Approx(0.4).epsilon(1e-4));
 
@@ -206,6 +208,9 @@ TEST_CASE("dlq replay runs the frames through the node and what follows it", "[i
   CHECK(metrics["nodes"][1]["frames_in"] == 5);
   CHECK(metrics["nodes"][2]["frames_in"] == 5);
 
+  // Each section replays again: clear what the first replay left.
+  std::filesystem::remove(dir.file("d.dlq.replayed"));
+  std::filesystem::remove(wav);
   SECTION("--frames-only-from picks another node's letters") {
     Outcome other = run_in(
         dir, "dlq replay d.dlq --into pipeline.json --node amp --frames-only-from file --quiet");
@@ -235,7 +240,61 @@ TEST_CASE("dlq replay of a truncated file replays what was read, then fails",
   INFO(o.out << o.err);
   CHECK(o.status == 2);
   CHECK_THAT(o.out, Contains("byte offset " + std::to_string(ends[1])));
-  CHECK(shell_output("soxi -s '" + dir.file("replayed.wav") + "'") == "2048\n");
+  CHECK(shell_output("soxi -s '" + dir.file("replayed.replay.wav") + "'") == "2048\n");
+}
+
+TEST_CASE("dlq replay writes beside the outputs and to a new failures file, once",
+          "[integration][dlq]") {
+  ScratchDir dir;
+  // Every other frame is poison: it fails on every attempt, so retries give
+  // up on it, and a replay fails it again.
+  dir.write("p.json", R"({"name":"poisoned","pipeline_config":{"dead_letter_path":"d.dlq"},
+    "nodes":[
+      {"id":"tone","type":"sine","config":{"num_frames":10}},
+      {"id":"bad","type":"fault","config":{"poison_every":2,"action":"error"},
+       "supervision":{"on_error":"retry","retry":{"attempts":1,"backoff_ms":0}}},
+      {"id":"file","type":"wav_sink","config":{"path":"out.wav"}}],
+    "connections":[{"from":"tone","to":"bad"},{"from":"bad","to":"file"}]})");
+  Outcome first = run_in(dir, "run p.json --quiet");
+  INFO(first.out << first.err);
+  REQUIRE(first.status == 0);
+  const std::string letters = dir.file("d.dlq");
+  const auto letters_size = std::filesystem::file_size(letters);
+  const std::string out = dir.file("out.wav");
+  CHECK(shell_output("soxi -s '" + out + "'") == std::to_string(5 * 1024) + "\n");
+
+  Outcome replay = run_in(dir, "dlq replay d.dlq --into p.json --node bad --quiet");
+  INFO(replay.out << replay.err);
+  CHECK(replay.status == 0);
+  // The poison frames failed again: into a new file, not the one being read.
+  CHECK(std::filesystem::file_size(letters) == letters_size);
+  Outcome failures = run_in(dir, "dlq inspect d.replay.dlq --json");
+  REQUIRE(failures.status == 0);
+  CHECK(nlohmann::json::parse(failures.out).size() == 5);
+  CHECK(shell_output("soxi -s '" + out + "'") == std::to_string(5 * 1024) + "\n");
+  CHECK_THAT(slurp(dir.file("d.dlq.replayed")), Contains("d.replay.dlq"));
+
+  // A second replay would deliver the same frames again: refused.
+  Outcome again = run_in(dir, "dlq replay d.dlq --into p.json --node bad --quiet");
+  CHECK(again.status == 1);
+  CHECK_THAT(again.err, Contains("already replayed") && Contains("nothing was started"));
+  Outcome failures_after = run_in(dir, "dlq inspect d.replay.dlq --json");
+  CHECK(nlohmann::json::parse(failures_after.out).size() == 5);
+
+  // Replayed into the sink, the frames go beside its file, which keeps its 5 frames.
+  std::filesystem::copy_file(letters, dir.file("e.dlq"));
+  Outcome into_sink =
+      run_in(dir, "dlq replay e.dlq --into p.json --node file --frames-only-from bad --quiet");
+  INFO(into_sink.err);
+  CHECK(into_sink.status == 0);
+  CHECK(shell_output("soxi -s '" + out + "'") == std::to_string(5 * 1024) + "\n");
+  CHECK(shell_output("soxi -s '" + dir.file("out.replay.wav") + "'") ==
+        std::to_string(5 * 1024) + "\n");
+  // An existing .replay file is never overwritten either.
+  std::filesystem::remove(dir.file("e.dlq.replayed"));
+  Outcome over = run_in(dir, "dlq replay e.dlq --into p.json --node file --frames-only-from bad");
+  CHECK(over.status == 1);
+  CHECK_THAT(over.err, Contains("out.replay.wav") && Contains("never overwrites"));
 }
 
 TEST_CASE("dlq replay refuses what it cannot replay, starting nothing", "[integration][dlq]") {

@@ -288,3 +288,30 @@ TEST_CASE("readiness turns DOWN, with the reason, when a node fails for good",
   INFO(run.err());
   CHECK(status == 2);  // the run ended degraded
 }
+
+TEST_CASE("a member's /metrics keeps an ended pipeline's final series", "[integration][monitor]") {
+  ScratchDir dir;
+  Child member(dir, {"node", "--name", "m", "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0"},
+               "member");
+  const auto port = member.wait_for_port(R"(member "m" listening on 127\.0\.0\.1:(\d+))");
+  const auto http_port = member.wait_for_port(R"(HTTP endpoints on http://127\.0\.0\.1:(\d+))");
+  // Over in a moment: it starts and ends between two scrapes.
+  dir.write("quick.json", R"({"name":"quick","nodes":[
+      {"id":"src","type":"sine","config":{"num_frames":50}},{"id":"sink","type":"null_sink"}],
+    "connections":[{"from":"src","to":"sink"}]})");
+  const Timed deployed =
+      run_bounded(dir, "deploy quick.json --wait --cluster 127.0.0.1:" + std::to_string(port), 60);
+  INFO(deployed.outcome.out << deployed.outcome.err);
+  REQUIRE(deployed.outcome.status == 0);
+
+  const HttpReply metrics = http_get(http_port, "/metrics");
+  REQUIRE(metrics.status == 200);
+  INFO(metrics.body);
+  CHECK(std::regex_search(metrics.body,
+                          std::regex(R"(streamlab_node_frames_in_total\{[^}]*node="sink"[^}]*)"
+                                     R"(pipeline="quick"[^}]*\} 50\b)")));
+  CHECK(std::regex_search(
+      metrics.body,
+      std::regex(
+          R"(streamlab_pipeline_state\{[^}]*pipeline="quick"[^}]*state="finished"[^}]*\} 1)")));
+}

@@ -197,3 +197,16 @@ TEST_CASE("constant emits frames of one value and ends after num_frames", "[node
   REQUIRE(out[0].samples.size() == 1024);
   CHECK(out[0].samples.data()[1023] == 0.0f);
 }
+
+TEST_CASE("fault poison_every fails the same frames by seq, in every instance and attempt",
+          "[nodes][fault]") {
+  auto first = make_node("fault", {{"poison_every", 4}, {"action", "error"}});
+  CHECK(schedule(*first, 8) ==
+        std::vector<bool>{false, false, false, true, false, false, false, true});
+  // A replacement that starts at the failed frame fails it again, and a
+  // retry of the same frame on the same instance fails too: a poison frame.
+  auto replacement = make_node("fault", {{"poison_every", 4}, {"action", "error"}});
+  CHECK(schedule(*replacement, 2, 3) == std::vector<bool>{true, false});
+  CHECK(schedule(*replacement, 1, 3) == std::vector<bool>{true});
+  CHECK(validate("fault", {{"poison_every", -1}}).size() == 1);
+}

@@ -5,6 +5,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "node_test_support.hpp"
 
@@ -261,4 +265,53 @@ TEST_CASE("wav_sink reports an open failure with the path", "[nodes][wav]") {
   Status s = step(*sink, make_frame(pool, 0, 48000, 1, std::vector<float>(16, 0.0f)), none);
   REQUIRE_FALSE(s.is_ok());
   CHECK_THAT(s.message(), Catch::Contains(path));
+}
+
+namespace {
+
+double figure(const Node& node, const std::string& name) {
+  std::vector<NamedFigure> figures;
+  node.figures(figures);
+  for (const auto& f : figures)
+    if (f.name == name) return f.value;
+  FAIL("no figure " << name);
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE("wav_source on a truncated file warns and counts the frames it could not read",
+          "[nodes][wav]") {
+  TempDir dir;
+  const std::string path = dir.file("cut.wav");
+  write_through_sink(path, "float", sine_frames(1, 256, 40));  // 10240 frames promised
+  const auto full = std::filesystem::file_size(path);
+  std::filesystem::resize_file(path, full - 4 * 6000);  // 6000 mono float frames cut off
+
+  std::ostringstream log;
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "test", std::make_shared<spdlog::sinks::ostream_sink_mt>(log)));
+  auto source = make_node("wav_source", {{"path", path}, {"frame_size", 256}});
+  const FrameList frames = drain(*source);
+  spdlog::set_default_logger(previous);
+
+  std::uint64_t read = 0;
+  for (const Frame& f : frames) read += f.frames;
+  CHECK(read == 10240 - 6000);
+  CHECK(figure(*source, "file_frames_promised") == 10240);
+  CHECK(figure(*source, "file_frames_read") == 10240 - 6000);
+  CHECK(figure(*source, "file_frames_missing") == 6000);
+  CHECK_THAT(log.str(), Catch::Contains(path) && Catch::Contains("truncated") &&
+                            Catch::Contains("promises 10240 frames") &&
+                            Catch::Contains("4240 were read"));
+
+  SECTION("a whole file counts nothing missing") {
+    const std::string whole = dir.file("whole.wav");
+    write_through_sink(whole, "float", sine_frames(1, 256, 4));
+    auto ok = make_node("wav_source", {{"path", whole}, {"frame_size", 256}});
+    drain(*ok);
+    CHECK(figure(*ok, "file_frames_promised") == 1024);
+    CHECK(figure(*ok, "file_frames_missing") == 0);
+  }
 }
