@@ -122,7 +122,7 @@ typename Inspector::result_type inspect(Inspector& f, EdgeSnapshot& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, PipelineStatus& x) {
-  return f(caf::meta::type_name("pipeline_status"), x.name, x.state, x.reason);
+  return f(caf::meta::type_name("pipeline_status"), x.name, x.state, x.reason, x.ended);
 }
 
 template <class Inspector>

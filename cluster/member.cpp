@@ -291,7 +291,7 @@ void local_snapshot(Self* self, caf::response_promise promise) {
             const auto now = std::chrono::steady_clock::now();
             for (const auto& [name, p] : self->state.pipelines) {
               if (!p.result || !ended_pipeline_shown(p.ended_at, now)) continue;
-              s.pipelines.push_back({name, p.result->state, p.result->error});
+              s.pipelines.push_back({name, p.result->state, p.result->error, true});
               for (const auto& n : p.result->nodes) s.nodes.push_back(n);
               for (const auto& e : p.result->edges) s.edges.push_back(e);
             }

@@ -78,6 +78,7 @@ HealthReport evaluate_readiness(const MetricsSnapshot& snapshot) {
   report.probe = "readyz";
   add_check(report, kMonitorCheck, HealthStatus::up);
   for (const auto& pipeline : snapshot.pipelines) {
+    if (pipeline.ended) continue;
     const bool ready = pipeline.state == "running" || pipeline.state == "finished";
     add_check(report, "pipeline " + pipeline.name, ready ? HealthStatus::up : HealthStatus::down,
               ready ? std::string() : pipeline_reason(pipeline));

@@ -16,6 +16,9 @@ struct PipelineStatus {
   std::string name;
   std::string state;   // running, finished, degraded, failed
   std::string reason;  // why degraded or failed (the failed nodes' last errors)
+  // Ended and kept only for its final figures: history, which says nothing
+  // about whether the process is ready for work now.
+  bool ended = false;
 };
 
 struct ProcessFigures {

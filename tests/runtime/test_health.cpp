@@ -80,6 +80,17 @@ TEST_CASE("one degraded or failed pipeline makes the process not ready, and says
   CHECK(report.checks[5].reason == "state unknown");
 }
 
+TEST_CASE("a pipeline kept only for its final figures does not decide readiness") {
+  // A member keeps an ended pipeline's series for a while (/metrics); that
+  // it ended failed says nothing about the member's readiness now.
+  MetricsSnapshot snapshot = with_pipelines({{"live", "running", ""}});
+  snapshot.pipelines.push_back({"old", "failed", "node \"x\" failed: boom", true});
+  const auto report = evaluate_readiness(snapshot);
+  CHECK(report.up());
+  REQUIRE(report.checks.size() == 2);
+  CHECK(report.checks[1].name == "pipeline live");
+}
+
 TEST_CASE("without a snapshot the process is not ready") {
   const auto report = evaluate_readiness(std::optional<MetricsSnapshot>());
   CHECK_FALSE(report.up());
