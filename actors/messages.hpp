@@ -157,7 +157,8 @@ typename Inspector::result_type inspect(Inspector& f, NodeSnapshot& x) {
   return f(caf::meta::type_name("node_snapshot"), x.pipeline, x.node, x.type, x.state, x.frames_in,
            x.frames_out, x.errors, x.restarts, x.skipped, x.dropped, x.dead_lettered,
            x.latency_p50_us, x.latency_p95_us, x.latency_p99_us, x.latency_max_us,
-           x.end_to_end_p50_us, x.end_to_end_p99_us, x.end_to_end_max_us, x.busy_ms_per_s,
+           x.end_to_end_p50_us, x.end_to_end_p99_us, x.end_to_end_max_us, x.processing_buckets,
+           x.end_to_end_buckets, x.busy_ms_per_s,
            x.backpressured_ms_per_s, x.idle_ms_per_s, x.queue_capacity, x.queue_max_occupancy,
            x.last_error, x.process, x.figures);
 }

@@ -2,6 +2,7 @@
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
@@ -9,6 +10,7 @@
 #include <array>
 #include <cstdint>
 #include <initializer_list>
+#include <vector>
 
 namespace streamlab {
 
@@ -97,6 +99,9 @@ class Exposition {
   prometheus::Family<prometheus::Gauge>& gauge(const char* name, const char* help) {
     return prometheus::BuildGauge().Name(name).Help(help).Register(registry_);
   }
+  prometheus::Family<prometheus::Histogram>& histogram(const char* name, const char* help) {
+    return prometheus::BuildHistogram().Name(name).Help(help).Register(registry_);
+  }
 
   std::string text() const {
     auto families = registry_.Collect();
@@ -118,6 +123,23 @@ class Exposition {
 void set_count(prometheus::Family<prometheus::Counter>& family, const prometheus::Labels& labels,
                std::uint64_t value) {
   family.Add(labels).Increment(static_cast<double>(value));
+}
+
+// The node's export buckets as a Prometheus histogram: the registry makes
+// them cumulative and adds `le="+Inf"` and `_count`.
+const prometheus::Histogram::BucketBoundaries& bucket_bounds_seconds() {
+  static const auto bounds = [] {
+    prometheus::Histogram::BucketBoundaries out;
+    for (auto ns : LatencyHistogram::kExportBoundsNs) out.push_back(static_cast<double>(ns) / 1e9);
+    return out;
+  }();
+  return bounds;
+}
+
+void set_histogram(prometheus::Family<prometheus::Histogram>& family,
+                   const prometheus::Labels& labels, const LatencyBuckets& buckets) {
+  std::vector<double> counts(buckets.counts.begin(), buckets.counts.end());
+  family.Add(labels, bucket_bounds_seconds()).ObserveMultiple(counts, buckets.sum_seconds);
 }
 
 // What a node type reports of its own (an audio device's xruns, clock
@@ -157,23 +179,15 @@ void add_nodes(Exposition& out, const MetricsSnapshot& snapshot) {
       out.counter("streamlab_node_dropped_total", "Frames that did not reach the node, by reason.");
   auto& dead_lettered = out.counter("streamlab_node_dead_lettered_total",
                                     "Frames written to the dead-letter file after retries.");
-  // Gauges per quantile, not a summary: the node's histogram keeps no sum,
-  // and promtool rejects a "quantile" label on anything but a summary.
-  auto& p50 = out.gauge("streamlab_node_processing_latency_p50_seconds",
-                        "Median time of one processing step since the node started.");
-  auto& p95 = out.gauge("streamlab_node_processing_latency_p95_seconds",
-                        "95th percentile time of one processing step since the node started.");
-  auto& p99 = out.gauge("streamlab_node_processing_latency_p99_seconds",
-                        "99th percentile time of one processing step since the node started.");
-  auto& max = out.gauge("streamlab_node_processing_latency_max_seconds",
-                        "Longest processing step since the node started.");
-  auto& e2e_p50 = out.gauge("streamlab_node_end_to_end_latency_p50_seconds",
-                            "Median time from a frame's source timestamp to its arrival here.");
-  auto& e2e_p99 =
-      out.gauge("streamlab_node_end_to_end_latency_p99_seconds",
-                "99th percentile time from a frame's source timestamp to its arrival here.");
-  auto& e2e_max = out.gauge("streamlab_node_end_to_end_latency_max_seconds",
-                            "Longest time from a frame's source timestamp to its arrival here.");
+  // Histograms, not per-quantile gauges: buckets add up across members and
+  // over time (an average of p99s is no p99); `monitor` keeps the percentiles.
+  auto& processing = out.histogram(
+      "streamlab_node_processing_seconds",
+      "Time of one processing step (the timed ones: see the README), since the node started.");
+  auto& end_to_end = out.histogram(
+      "streamlab_node_end_to_end_seconds",
+      "Time from a frame's source timestamp to its arrival here (the timed ones), since the "
+      "node started.");
   auto& busy = out.gauge("streamlab_node_busy_ratio",
                          "Share of the node's life spent processing, from 0 to 1.");
   auto& backpressured = out.gauge(
@@ -204,13 +218,8 @@ void add_nodes(Exposition& out, const MetricsSnapshot& snapshot) {
       with_reason.emplace("reason", to_string(static_cast<DropReason>(i)));
       set_count(dropped, with_reason, node.dropped[i]);
     }
-    p50.Add(id).Set(node.latency_p50_us / 1e6);
-    p95.Add(id).Set(node.latency_p95_us / 1e6);
-    p99.Add(id).Set(node.latency_p99_us / 1e6);
-    max.Add(id).Set(node.latency_max_us / 1e6);
-    e2e_p50.Add(id).Set(node.end_to_end_p50_us / 1e6);
-    e2e_p99.Add(id).Set(node.end_to_end_p99_us / 1e6);
-    e2e_max.Add(id).Set(node.end_to_end_max_us / 1e6);
+    set_histogram(processing, id, node.processing_buckets);
+    set_histogram(end_to_end, id, node.end_to_end_buckets);
     busy.Add(id).Set(node.busy_ms_per_s / 1e3);
     backpressured.Add(id).Set(node.backpressured_ms_per_s / 1e3);
     idle.Add(id).Set(node.idle_ms_per_s / 1e3);

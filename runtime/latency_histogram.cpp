@@ -39,6 +39,12 @@ void LatencyHistogram::record(std::int64_t ns) {
   min_ = count_ == 0 ? ns : std::min(min_, ns);
   max_ = std::max(max_, ns);
   ++count_;
+  sum_ += ns;
+  // Linear from the smallest bound: the usual value (a few us) stops within
+  // two comparisons.
+  std::size_t i = 0;
+  while (i < kExportBoundsNs.size() && ns > kExportBoundsNs[i]) ++i;
+  ++export_[i];
 }
 
 void LatencyHistogram::merge(const LatencyHistogram& other) {
@@ -47,6 +53,8 @@ void LatencyHistogram::merge(const LatencyHistogram& other) {
   min_ = count_ == 0 ? other.min_ : std::min(min_, other.min_);
   max_ = std::max(max_, other.max_);
   count_ += other.count_;
+  sum_ += other.sum_;
+  for (std::size_t i = 0; i < kExportBuckets; ++i) export_[i] += other.export_[i];
 }
 
 void LatencyHistogram::reset() { *this = LatencyHistogram(); }

@@ -26,6 +26,19 @@ std::uint64_t NodeMetrics::dropped_total() const {
   return total;
 }
 
+std::uint64_t LatencyBuckets::count() const {
+  std::uint64_t total = 0;
+  for (auto n : counts) total += n;
+  return total;
+}
+
+LatencyBuckets export_buckets(const LatencyHistogram& histogram) {
+  LatencyBuckets out;
+  for (std::size_t i = 0; i < out.counts.size(); ++i) out.counts[i] = histogram.export_count(i);
+  out.sum_seconds = static_cast<double>(histogram.sum_ns()) / 1e9;
+  return out;
+}
+
 NodeSnapshot make_snapshot(const NodeMetrics& m, std::int64_t now_ns) {
   NodeSnapshot s;
   s.frames_in = m.frames_in;
@@ -42,6 +55,8 @@ NodeSnapshot make_snapshot(const NodeMetrics& m, std::int64_t now_ns) {
   s.end_to_end_p50_us = m.end_to_end.percentile_ns(50) / 1e3;
   s.end_to_end_p99_us = m.end_to_end.percentile_ns(99) / 1e3;
   s.end_to_end_max_us = m.end_to_end.max_ns() / 1e3;
+  s.processing_buckets = export_buckets(m.latency);
+  s.end_to_end_buckets = export_buckets(m.end_to_end);
   const double life_ns = static_cast<double>(now_ns - m.started_ns);
   if (m.started_ns > 0 && life_ns > 0) {
     s.busy_ms_per_s = std::min(1000.0, 1000.0 * m.busy_ns / life_ns);

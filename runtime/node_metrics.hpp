@@ -57,6 +57,23 @@ struct NamedFigure {
   double value = 0;
 };
 
+// A latency histogram as /metrics exposes it: values per export bucket
+// (LatencyHistogram::kExportBoundsNs; the last one above every bound), not
+// cumulative, and their sum. Totals since the node started (restarts and
+// handovers included), so the Prometheus series only ever grow.
+struct LatencyBuckets {
+  std::array<std::uint64_t, LatencyHistogram::kExportBuckets> counts{};
+  double sum_seconds = 0;
+
+  std::uint64_t count() const;
+
+  template <class Inspector>
+  friend typename Inspector::result_type inspect(Inspector& f, LatencyBuckets& x) {
+    return f(x.counts, x.sum_seconds);
+  }
+};
+LatencyBuckets export_buckets(const LatencyHistogram& histogram);
+
 // One row of a snapshot: what `--metrics-json` writes and the table shows.
 struct NodeSnapshot {
   std::string pipeline;
@@ -73,6 +90,8 @@ struct NodeSnapshot {
   std::uint64_t dead_lettered = 0;
   double latency_p50_us = 0, latency_p95_us = 0, latency_p99_us = 0, latency_max_us = 0;
   double end_to_end_p50_us = 0, end_to_end_p99_us = 0, end_to_end_max_us = 0;
+  LatencyBuckets processing_buckets;  // the same steps as latency_*_us
+  LatencyBuckets end_to_end_buckets;  // the same arrivals as end_to_end_*_us
   // Milliseconds per second of the node's life, each in [0, 1000].
   double busy_ms_per_s = 0, backpressured_ms_per_s = 0, idle_ms_per_s = 0;
   std::uint64_t queue_capacity = 0;       // frames the input edges may hold

@@ -58,6 +58,15 @@ inline MetricsSnapshot rich_snapshot() {
       node.end_to_end_p50_us = 100.0 * n;
       node.end_to_end_p99_us = 200.0 * n;
       node.end_to_end_max_us = 300.0 * n;
+      // A few values in the first buckets and one above every bound (+Inf).
+      node.processing_buckets.counts[0] = 10 * n;
+      node.processing_buckets.counts[1] = 5 * n;
+      node.processing_buckets.counts[6] = n;
+      node.processing_buckets.counts.back() = 1;
+      node.processing_buckets.sum_seconds = 0.125 * n;
+      node.end_to_end_buckets.counts[8] = 7 * n;
+      node.end_to_end_buckets.counts[12] = 2;
+      node.end_to_end_buckets.sum_seconds = 0.5 * n;
       node.busy_ms_per_s = 10.0 * n;
       node.backpressured_ms_per_s = 5.0 * n;
       node.idle_ms_per_s = 1000.0 - 15.0 * n;

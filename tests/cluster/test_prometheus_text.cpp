@@ -3,6 +3,7 @@
 // units, and user text in labels cannot break the format.
 
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <map>
 #include <set>
 #include <sstream>
@@ -22,6 +23,7 @@ namespace {
 using Labels = std::map<std::string, std::string>;
 
 struct Sample {
+  std::string name;  // differs from its family's for a histogram's _bucket, _sum, _count
   Labels labels;
   double value = 0;
 };
@@ -31,6 +33,19 @@ struct Family {
   std::string type;
   std::vector<Sample> samples;
 };
+
+// A histogram's samples belong to the family its TYPE line named.
+std::string family_of(const std::map<std::string, Family>& families, const std::string& sample) {
+  for (const std::string suffix : {"_bucket", "_sum", "_count"}) {
+    if (sample.size() <= suffix.size() ||
+        sample.compare(sample.size() - suffix.size(), suffix.size(), suffix) != 0)
+      continue;
+    const auto base = sample.substr(0, sample.size() - suffix.size());
+    const auto it = families.find(base);
+    if (it != families.end() && it->second.type == "histogram") return base;
+  }
+  return sample;
+}
 
 // A reader for the subset of the text format the serializer writes, with
 // label-value unescaping, so tests compare values rather than spellings.
@@ -53,6 +68,7 @@ std::map<std::string, Family> parse(const std::string& text) {
     std::size_t pos = line.find_first_of("{ ");
     const std::string name = line.substr(0, pos);
     Sample sample;
+    sample.name = name;
     if (line[pos] == '{') {
       ++pos;
       while (line[pos] != '}') {
@@ -77,17 +93,17 @@ std::map<std::string, Family> parse(const std::string& text) {
       ++pos;
     }
     sample.value = std::stod(line.substr(pos + 1));
-    families[name].samples.push_back(sample);
+    families[family_of(families, name)].samples.push_back(sample);
   }
   return families;
 }
 
 const Sample& find(const std::map<std::string, Family>& families, const std::string& name,
                    const Labels& labels) {
-  const auto family = families.find(name);
+  const auto family = families.find(family_of(families, name));
   REQUIRE(family != families.end());
   for (const auto& sample : family->second.samples) {
-    bool match = true;
+    bool match = sample.name == name;
     for (const auto& [k, v] : labels) {
       const auto it = sample.labels.find(k);
       match = match && it != sample.labels.end() && it->second == v;
@@ -129,13 +145,8 @@ TEST_CASE("every family is prefixed, documented, typed, and named by its type") 
       "streamlab_node_skipped_total",
       "streamlab_node_dropped_total",
       "streamlab_node_dead_lettered_total",
-      "streamlab_node_processing_latency_p50_seconds",
-      "streamlab_node_processing_latency_p95_seconds",
-      "streamlab_node_processing_latency_p99_seconds",
-      "streamlab_node_processing_latency_max_seconds",
-      "streamlab_node_end_to_end_latency_p50_seconds",
-      "streamlab_node_end_to_end_latency_p99_seconds",
-      "streamlab_node_end_to_end_latency_max_seconds",
+      "streamlab_node_processing_seconds",
+      "streamlab_node_end_to_end_seconds",
       "streamlab_node_busy_ratio",
       "streamlab_node_backpressured_ratio",
       "streamlab_node_idle_ratio",
@@ -164,14 +175,16 @@ TEST_CASE("every family is prefixed, documented, typed, and named by its type") 
     CHECK_FALSE(family.samples.empty());
     const bool total = name.size() > 6 && name.compare(name.size() - 6, 6, "_total") == 0;
     CHECK((family.type == "counter") == total);
-    CHECK((family.type == "counter" || family.type == "gauge"));
+    const bool seconds = name.size() > 8 && name.compare(name.size() - 8, 8, "_seconds") == 0;
+    CHECK((family.type == "counter" || family.type == "gauge" ||
+           (family.type == "histogram" && seconds)));
   }
   CHECK(names == expected);
 }
 
 TEST_CASE("labels come from a fixed set and carry no unbounded values") {
-  const std::set<std::string> allowed = {"process", "pipeline", "node", "reason",
-                                         "from",    "to",       "port", "state"};
+  const std::set<std::string> allowed = {"process", "pipeline", "node",  "reason", "from",
+                                         "to",      "port",     "state", "le"};
   const auto snapshot = rich_snapshot();
   const auto families = parse(to_prometheus_text(snapshot));
   std::size_t series = 0;
@@ -215,26 +228,58 @@ TEST_CASE("node counters, drops by every reason, and latency in seconds") {
     with_reason["reason"] = to_string(static_cast<DropReason>(r));
     CHECK(find(families, "streamlab_node_dropped_total", with_reason).value == node.dropped[r]);
   }
-  CHECK(find(families, "streamlab_node_processing_latency_p50_seconds", id).value ==
-        Approx(node.latency_p50_us * 1e-6));
-  CHECK(find(families, "streamlab_node_processing_latency_p95_seconds", id).value ==
-        Approx(node.latency_p95_us * 1e-6));
-  CHECK(find(families, "streamlab_node_processing_latency_p99_seconds", id).value ==
-        Approx(node.latency_p99_us * 1e-6));
-  CHECK(find(families, "streamlab_node_processing_latency_max_seconds", id).value ==
-        Approx(node.latency_max_us * 1e-6));
-  CHECK(find(families, "streamlab_node_end_to_end_latency_p50_seconds", id).value ==
-        Approx(node.end_to_end_p50_us * 1e-6));
-  CHECK(find(families, "streamlab_node_end_to_end_latency_p99_seconds", id).value ==
-        Approx(node.end_to_end_p99_us * 1e-6));
-  CHECK(find(families, "streamlab_node_end_to_end_latency_max_seconds", id).value ==
-        Approx(node.end_to_end_max_us * 1e-6));
   CHECK(find(families, "streamlab_node_busy_ratio", id).value == Approx(0.03));
   CHECK(find(families, "streamlab_node_backpressured_ratio", id).value == Approx(0.015));
   CHECK(find(families, "streamlab_node_idle_ratio", id).value == Approx(0.955));
   CHECK(find(families, "streamlab_node_queue_capacity_frames", id).value == 32);
   CHECK(find(families, "streamlab_node_queue_max_occupancy_frames", id).value ==
         node.queue_max_occupancy);
+}
+
+TEST_CASE("latency is two histograms in seconds: cumulative buckets from 1 us to 10 s") {
+  const auto snapshot = rich_snapshot();
+  const auto text = to_prometheus_text(snapshot);
+  const auto families = parse(text);
+  const NodeSnapshot& node = snapshot.nodes[2];
+  const auto id = node_labels(node.pipeline, node.node);
+  for (const auto& [name, buckets] :
+       {std::pair<std::string, LatencyBuckets>{"streamlab_node_processing_seconds",
+                                               node.processing_buckets},
+        {"streamlab_node_end_to_end_seconds", node.end_to_end_buckets}}) {
+    INFO(name);
+    REQUIRE(families.at(name).type == "histogram");
+    // Bounds in seconds, written as Prometheus reads them: le="1e-06" is
+    // 1 us exactly, so every member's series meet on the same label values.
+    std::vector<std::string> les;
+    std::uint64_t expected = 0;
+    double previous = 0;
+    for (std::size_t i = 0; i < LatencyHistogram::kExportBuckets; ++i) {
+      auto with_le = id;
+      const bool inf = i == LatencyHistogram::kExportBoundsNs.size();
+      expected += buckets.counts[i];
+      const auto& family = families.at(name);
+      const Sample* found = nullptr;
+      for (const auto& sample : family.samples) {
+        if (sample.name != name + "_bucket") continue;
+        bool match = true;
+        for (const auto& [k, v] : id) match = match && sample.labels.at(k) == v;
+        if (!match) continue;
+        const auto le = sample.labels.at("le");
+        const double bound = inf ? HUGE_VAL : LatencyHistogram::kExportBoundsNs[i] / 1e9;
+        if ((inf && le == "+Inf") || (!inf && le != "+Inf" && std::stod(le) == Approx(bound)))
+          found = &sample;
+      }
+      REQUIRE(found != nullptr);
+      CHECK(found->value == expected);  // cumulative
+      CHECK(found->value >= previous);  // monotonic
+      previous = found->value;
+    }
+    CHECK(find(families, name + "_count", id).value == buckets.count());
+    CHECK(find(families, name + "_count", id).value == expected);
+    CHECK(find(families, name + "_sum", id).value == Approx(buckets.sum_seconds));
+  }
+  CHECK_THAT(text, Contains("le=\"1e-06\"") && Contains("le=\"0.0025\"") && Contains("le=\"10\"") &&
+                       Contains("le=\"+Inf\""));
 }
 
 TEST_CASE("drop reasons are all present even when nothing was dropped") {

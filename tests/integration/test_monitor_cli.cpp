@@ -129,6 +129,27 @@ TEST_CASE("monitor and HTTP endpoints of a running pipeline", "[integration][mon
     const HttpReply metrics = http_get(http_port, "/metrics");
     CHECK(metrics.status == 200);
     CHECK_THAT(metrics.body, Catch::Contains("streamlab_node_frames_in_total"));
+    // The real exposition: promtool finds no problem at all (warnings
+    // included), and pace's 20 ms steps are counted in the histogram above
+    // 10 ms (a loaded machine may oversleep, so not all at most 25 ms).
+    const auto lint = promtool_check_metrics(metrics.body);
+    INFO(lint.output);
+    CHECK(lint.exit_status == 0);
+    CHECK(lint.output.empty());
+    const std::string pace = R"(node="pace",pipeline="monitor_demo",process="local")";
+    auto value_of = [&](const std::string& series) {
+      const auto at = metrics.body.find(series + " ");
+      REQUIRE(at != std::string::npos);
+      return std::stod(metrics.body.substr(at + series.size() + 1));
+    };
+    const std::string bucket = "streamlab_node_processing_seconds_bucket{" + pace;
+    const double steps = value_of("streamlab_node_processing_seconds_count{" + pace + "}");
+    CHECK(steps > 0);
+    CHECK(value_of(bucket + R"(,le="0.01"})") == 0);
+    CHECK(value_of(bucket + R"(,le="0.025"})") > 0);
+    CHECK(value_of(bucket + R"(,le="+Inf"})") == steps);
+    CHECK(value_of("streamlab_node_processing_seconds_sum{" + pace + "}") >= 0.02 * steps);
+    CHECK_THAT(metrics.body, !Catch::Contains("latency_p99_seconds"));
     CHECK(http_get(http_port, "/health/ready").status == 200);
     CHECK(http_get(http_port, "/livez").status == 200);
   }

@@ -142,3 +142,46 @@ TEST_CASE("reset empties the histogram", "[histogram]") {
   CHECK(h.min_ns() == 7);
   CHECK(h.percentile_ns(50) == 7);
 }
+
+TEST_CASE("export buckets count each value once, at the first bound at or above it",
+          "[histogram]") {
+  LatencyHistogram h;
+  const auto& bounds = LatencyHistogram::kExportBoundsNs;
+  // On a bound: that bucket (Prometheus' le is "less or equal"); one above: the next.
+  h.record(bounds[0]);
+  h.record(bounds[0] + 1);
+  h.record(0);
+  h.record(-5);  // counts as 0
+  h.record(bounds.back());
+  h.record(bounds.back() + 1);                             // above every bound: +Inf
+  h.record(std::numeric_limits<std::int64_t>::max() / 4);  // also +Inf
+  CHECK(h.export_count(0) == 3);
+  CHECK(h.export_count(1) == 1);
+  CHECK(h.export_count(bounds.size() - 1) == 1);
+  CHECK(h.export_count(bounds.size()) == 2);
+  std::uint64_t total = 0;
+  for (std::size_t i = 0; i < LatencyHistogram::kExportBuckets; ++i) total += h.export_count(i);
+  CHECK(total == h.count());
+}
+
+TEST_CASE("export bounds rise from 1 us to 10 s", "[histogram]") {
+  const auto& bounds = LatencyHistogram::kExportBoundsNs;
+  CHECK(bounds.front() == 1'000);
+  CHECK(bounds.back() == 10'000'000'000);
+  for (std::size_t i = 1; i < bounds.size(); ++i) CHECK(bounds[i] > bounds[i - 1]);
+}
+
+TEST_CASE("the sum and export buckets merge and reset with the rest", "[histogram]") {
+  LatencyHistogram a, b;
+  a.record(3'000);
+  a.record(7'000'000);
+  b.record(3'000);
+  CHECK(a.sum_ns() == 7'003'000);
+  a.merge(b);
+  CHECK(a.sum_ns() == 7'006'000);
+  CHECK(a.export_count(2) == 2);   // 3 us: above 2.5 us, at most 5 us
+  CHECK(a.export_count(12) == 1);  // 7 ms: above 5 ms, at most 10 ms
+  a.reset();
+  CHECK(a.sum_ns() == 0);
+  CHECK(a.export_count(2) == 0);
+}
