@@ -40,6 +40,14 @@ struct FrameBatch {
   static constexpr std::uint32_t kMaxFrames = 16;
   std::uint32_t count = 0;
   std::array<Frame, kMaxFrames> frames;
+  // Set only by deserialization: bit i marks frames[i] as one that arrived
+  // but could not be decoded (left empty), and why the first one could not.
+  // The receiver counts such a frame as dropped, with this reason, instead
+  // of CAF discarding the whole message as an "unexpected" empty one.
+  std::uint32_t undecodable = 0;
+  std::string undecodable_reason;
+
+  bool decoded(std::uint32_t i) const { return ((undecodable >> i) & 1u) == 0; }
 
   bool empty() const { return count == 0; }
   bool full() const { return count == kMaxFrames; }
@@ -240,6 +248,10 @@ typename Inspector::result_type inspect(Inspector& f, Frame& x) {
 
 // Each frame is its own Cap'n Proto message (messages/frame.capnp), after
 // the count; a count over the capacity is refused before any frame is read.
+// A frame whose blob was read whole but does not decode (over the codec's
+// limits, corrupt) does not fail the batch: CAF 0.17 would drop the whole
+// message and log it as "unexpected", with no count anywhere. It is marked
+// instead, and the receiving node counts it as dropped with the reason.
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, FrameBatch& x) {
   if constexpr (std::is_same<Inspector, caf::detail::stringification_inspector>::value) {
@@ -251,8 +263,25 @@ typename Inspector::result_type inspect(Inspector& f, FrameBatch& x) {
                              "a frame batch of " + std::to_string(x.count) +
                                  " frames, over its capacity of " +
                                  std::to_string(FrameBatch::kMaxFrames));
-    for (std::uint32_t i = 0; i < x.count; ++i)
-      if (auto err = f(x.frames[i])) return err;
+    if constexpr (Inspector::reads_state) {
+      for (std::uint32_t i = 0; i < x.count; ++i)
+        if (auto err = f(x.frames[i])) return err;
+    } else {
+      x.undecodable = 0;
+      x.undecodable_reason.clear();
+      for (std::uint32_t i = 0; i < x.count; ++i) {
+        std::vector<std::uint8_t>& bytes = frame_scratch();
+        if (auto err = f(bytes)) return err;  // the stream itself is broken
+        try {
+          x.frames[i] = decode_frame(bytes.data(), bytes.size(), BufferPool::process_pool());
+        } catch (const CodecError& e) {
+          x.frames[i] = Frame{};
+          if (x.undecodable == 0) x.undecodable_reason = e.what();
+          x.undecodable |= std::uint32_t{1} << i;
+        }
+        trim_frame_scratch();
+      }
+    }
     return caf::none;
   }
 }

@@ -27,6 +27,14 @@ std::string open_for_read(const std::string& path, SndfilePtr& file, SF_INFO& in
     file.reset();
     return "the file declares no channels";
   }
+  // Frames carry at most kMaxFrameChannels: past it a frame could not cross
+  // to another member (the decoder's bound), so such a file is refused here,
+  // at validation and at start, not lost in transit.
+  if (static_cast<unsigned>(info.channels) > limits::kMaxFrameChannels) {
+    file.reset();
+    return "the file has " + std::to_string(info.channels) + " channels, over the limit of " +
+           std::to_string(limits::kMaxFrameChannels) + " channels per frame";
+  }
   return {};
 }
 
@@ -141,7 +149,7 @@ NodeType wav_source_node_type() {
   schema.fields = {
       path_field("path", "audio file to read", PathCheck::readable_file),
       integer_field("frame_size", "samples per channel in each frame (the last may be shorter)",
-                    1024, 1.0, 65536.0),
+                    1024, 1.0, limits::kMaxFrameSize),
       boolean_field("loop", "start over at the end of the file instead of ending", false),
   };
   // Existence and permissions are field checks; whether the contents are
