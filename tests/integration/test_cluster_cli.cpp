@@ -411,3 +411,54 @@ TEST_CASE("a capture member joins the cluster and its device feeds a deployed pi
           std::to_string(frames_in * 256) + "\n");
   }
 }
+
+// Issue 13, item 11. Before the edge's bytes in flight were bounded, 16
+// frames of 16 MiB queued on the BASP connection ahead of the heartbeats:
+// both members declared each other down and deploy --wait got no answer
+// within 30 s. The largest frame validation allows must cost nothing but
+// bandwidth.
+TEST_CASE("the largest valid frames cross members without costing membership",
+          "[integration][cluster]") {
+  ScratchDir dir;
+  Member a = start_member(dir, "a");
+  Member b = start_member(dir, "b", &a);
+  dir.write("big.json", R"({"name":"big","nodes":[
+      {"id":"src","type":"sine","on":"a","config":{"frame_size":65536,"channels":64}},
+      {"id":"sink","type":"null_sink","on":"b"}],
+    "connections":[{"from":"src","to":"sink"}]})");
+  const Timed t =
+      run_bounded(dir, "deploy big.json --wait --frames 60 --cluster " + a.address(), 90);
+  INFO(t.outcome.out << t.outcome.err);
+  CHECK(t.outcome.status == 0);
+  CHECK_THAT(t.outcome.out, Catch::Contains("pipeline \"big\" finished"));
+  CHECK_THAT(a.process->err() + a.process->out(), !Catch::Contains("is down"));
+  CHECK_THAT(b.process->err() + b.process->out(), !Catch::Contains("is down"));
+  const nlohmann::json doc = snapshot(dir, b);
+  const auto* sink = node_row(doc, "big", "sink");
+  REQUIRE(sink);
+  CHECK((*sink)["frames_in"] == 60);
+}
+
+// Issue 13, item 2. A 256-channel file used to validate, and its frames
+// vanished between members ("unexpected message" on the receiver, no count).
+// Now the limit that the receiver's decoder enforces is the one validation
+// names, before anything is started.
+TEST_CASE("a file with more channels than a frame may carry is refused at deploy, naming the limit",
+          "[integration][cluster]") {
+  ScratchDir dir;
+  Member a = start_member(dir, "a");
+  Member b = start_member(dir, "b", &a);
+  REQUIRE(std::system(("sox -n -r 8000 -c 256 '" + dir.file("wide.wav") + "' synth 0.05 sine 440")
+                          .c_str()) == 0);
+  dir.write("wide.json", R"({"name":"wide","nodes":[
+      {"id":"src","type":"wav_source","on":"a","config":{"path":")" +
+                             dir.file("wide.wav") + R"("}},
+      {"id":"dsp","type":"gain","on":"b"},
+      {"id":"sink","type":"null_sink","on":"b"}],
+    "connections":[{"from":"src","to":"dsp"},{"from":"dsp","to":"sink"}]})");
+  const Timed t = run_bounded(dir, "deploy wide.json --wait --cluster " + a.address(), 60);
+  INFO(t.outcome.out << t.outcome.err);
+  CHECK(t.outcome.status != 0);
+  CHECK_THAT(t.outcome.err, Catch::Contains("256 channels") && Catch::Contains("limit of 64"));
+  CHECK(state_of(pipelines(dir, a), "wide").empty());
+}
