@@ -12,7 +12,12 @@
 #include <caf/binary_deserializer.hpp>
 #include <caf/binary_serializer.hpp>
 
+#include <caf/all.hpp>
+
+#include "actors/message_types.hpp"
 #include "actors/messages.hpp"
+#include "actors/node_actor.hpp"
+#include "nodes/registry.hpp"
 
 using namespace streamlab;
 
@@ -146,4 +151,51 @@ TEST_CASE("serializing frames reuses one scratch message per thread, short of hu
   REQUIRE_FALSE(source(received));
   CHECK(received.frames[0].sample_count() == huge.sample_count());
   CHECK(frame_scratch().capacity() <= std::size_t{1} << 20);
+}
+
+// The receiving node's half: an undecodable frame is received, consumed and
+// counted as dropped (undecodable) with the reason as its last error; the
+// frames around it are processed as usual and credits still flow.
+TEST_CASE("a node counts an undecodable frame as dropped, with the reason", "[actors][batch]") {
+  caf::actor_system_config cfg;
+  register_message_types(cfg);
+  caf::actor_system system{cfg};
+  caf::scoped_actor self{system};
+  auto setup = std::make_shared<NodeActorSetup>();
+  setup->pipeline = "p";
+  setup->node_id = "sink";
+  setup->type = "null_sink";
+  setup->node =
+      NodeRegistry::builtin()
+          .find("null_sink")
+          ->make(with_defaults(NodeRegistry::builtin().find("null_sink")->schema, json::object()),
+                 NodeContext{});
+  setup->input_capacities = {8};
+  setup->supervisor = self;
+  caf::actor node = spawn_node_actor(system, setup);
+
+  FrameBatch batch;
+  batch.push(frame_with(0, 1.0f));
+  batch.push(Frame{});
+  batch.push(frame_with(2, 3.0f));
+  batch.undecodable = 1u << 1;
+  batch.undecodable_reason = "frame codec: channels = 65 exceeds max_channels = 64";
+  self->send(node, data_atom::value, std::uint32_t{0}, std::uint64_t{0}, batch);
+  self->send(node, eos_atom::value, std::uint32_t{0});
+  std::uint64_t credited = 0;
+  bool reported = false;
+  while (!reported) {
+    self->receive(
+        [&](credit_atom, std::uint32_t, std::uint64_t consumed) { credited = consumed; },
+        [&](report_atom, const NodeReport& r) {
+          reported = true;
+          CHECK(r.snapshot.frames_in == 3);
+          CHECK(r.snapshot.dropped[static_cast<std::size_t>(DropReason::undecodable)] == 1);
+          CHECK_THAT(r.snapshot.last_error, Catch::Contains("max_channels = 64"));
+          CHECK(r.snapshot.state == "finished");
+        },
+        caf::after(std::chrono::seconds(10)) >> [&] { FAIL("no report from the node"); });
+  }
+  CHECK(credited == 3);
+  self->send_exit(node, caf::exit_reason::user_shutdown);
 }
