@@ -71,7 +71,8 @@ caf::behavior node_host(caf::stateful_actor<HostState>* self, const NodeRegistry
             if (!why.empty()) return spawn_error(request, why);
           }
           try {
-            setup->node = type->make(config, NodeContext{n.id, st.pool, nullptr, request.epoch_ns});
+            setup->node = type->make(
+                config, NodeContext{n.id, st.pool, nullptr, request.epoch_ns, st.confine_root});
           } catch (const std::exception& e) {
             return spawn_error(request, std::string("cannot be created: ") + e.what());
           }

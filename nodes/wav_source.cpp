@@ -1,4 +1,8 @@
+#include <fcntl.h>
 #include <sndfile.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <cstring>
 #include <stdexcept>
@@ -6,6 +10,7 @@
 
 #include "nodes/builtin_types.hpp"
 #include "nodes/node_support.hpp"
+#include "runtime/path_confinement.hpp"
 
 namespace streamlab {
 
@@ -19,9 +24,19 @@ struct SndfileCloser {
 using SndfilePtr = std::unique_ptr<SNDFILE, SndfileCloser>;
 
 // Returns the reason when libsndfile cannot read `path`, empty when it can.
-std::string open_for_read(const std::string& path, SndfilePtr& file, SF_INFO& info) {
+// With a `confine_root` (on a member), opened beneath it without following
+// symlinks (open_beneath), so a link swapped in after deploy's check fails.
+std::string open_for_read(const std::string& path, SndfilePtr& file, SF_INFO& info,
+                          const std::string& confine_root = {}) {
   info = SF_INFO{};
-  file.reset(sf_open(path.c_str(), SFM_READ, &info));
+  if (confine_root.empty()) {
+    file.reset(sf_open(path.c_str(), SFM_READ, &info));
+  } else {
+    const int fd = open_beneath(confine_root, path, O_RDONLY);
+    if (fd < 0) return std::string("beneath ") + confine_root + ": " + std::strerror(errno);
+    file.reset(sf_open_fd(fd, SFM_READ, &info, SF_TRUE));
+    if (!file) ::close(fd);
+  }
   if (!file) return sf_strerror(nullptr);
   if (info.channels <= 0) {
     file.reset();
@@ -51,7 +66,7 @@ class WavSourceNode final : public Node {
         frame_size_(small_uint_field(config.at("frame_size"))),
         loop_(config.at("loop").get<bool>()) {
     SF_INFO info;
-    std::string why = open_for_read(path_, file_, info);
+    std::string why = open_for_read(path_, file_, info, ctx.confine_root);
     if (!why.empty()) throw std::runtime_error("wav_source: cannot open \"" + path_ + "\": " + why);
     sample_rate_ = static_cast<std::uint32_t>(info.samplerate);
     channels_ = static_cast<std::uint32_t>(info.channels);

@@ -1,5 +1,9 @@
 #include "runtime/path_confinement.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <filesystem>
 #include <system_error>
 
@@ -67,6 +71,41 @@ ConfinedPath confine_path(const std::string& root, const std::string& requested)
   }
   out.path = resolved.string();
   return out;
+}
+
+int open_beneath(const std::string& root, const std::string& path, int flags, int mode) {
+  std::error_code ec;
+  const fs::path base = fs::canonical(root, ec);
+  const fs::path target(path);
+  if (ec || !target.is_absolute() || !is_within(base, target) || target == base) {
+    errno = EACCES;
+    return -1;
+  }
+  int dir = ::open(base.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return -1;
+  const fs::path rel = target.lexically_relative(base);
+  auto part = rel.begin();
+  while (part != rel.end()) {
+    const std::string name = part->string();
+    const bool last = std::next(part) == rel.end();
+    if (name == ".." || name.empty()) {
+      ::close(dir);
+      errno = EACCES;
+      return -1;
+    }
+    const int next =
+        last ? ::openat(dir, name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC, mode)
+             : ::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    const int saved = errno;
+    ::close(dir);
+    if (next < 0) {
+      errno = saved;
+      return -1;
+    }
+    dir = next;
+    ++part;
+  }
+  return dir;
 }
 
 std::string confine_config_paths(const NodeTypeSchema& schema, json& config,

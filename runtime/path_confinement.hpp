@@ -29,6 +29,13 @@ struct ConfinedPath {
 // ancestors stay inside.
 ConfinedPath confine_path(const std::string& root, const std::string& requested);
 
+// Opens `path` (absolute, inside `root`, as confine_path() returned it)
+// component by component from `root` without following any symlink
+// (openat with O_NOFOLLOW): a link swapped in after the path was checked
+// fails the open (ELOOP or ENOTDIR) instead of leading out. `flags` and
+// `mode` as for open(2). Returns the descriptor, or -1 with errno set.
+int open_beneath(const std::string& root, const std::string& path, int flags, int mode = 0644);
+
 // Every field the schema marks as a file path (FieldSpec::path_check) in
 // `config`, confined to `root` and replaced by its resolved path. Returns
 // the first refusal as "field \"F\": \"VALUE\" REASON", or empty.

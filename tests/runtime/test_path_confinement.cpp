@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -100,4 +101,26 @@ TEST_CASE("every path field a schema marks is confined, others are left alone",
   CHECK_THAT(confine_config_paths(schema, bad, d.data.string()),
              Catch::Contains("field \"path\"") && Catch::Contains("\"/etc/passwd\"") &&
                  Catch::Contains("absolute"));
+}
+
+TEST_CASE("opening beneath the root follows no symlink, so a swap after the check fails",
+          "[runtime][confine]") {
+  Dirs d;
+  ConfinedPath c = confine_path(d.data.string(), "sub/x.wav");
+  REQUIRE(c.error.empty());
+  int fd = open_beneath(d.data.string(), c.path, O_WRONLY | O_CREAT | O_TRUNC);
+  REQUIRE(fd >= 0);
+  ::close(fd);
+  CHECK(fs::exists(d.data / "sub" / "x.wav"));
+  // Checked, then "sub" becomes a link out: the open is refused.
+  fs::remove_all(d.data / "sub");
+  fs::create_symlink(d.outside, d.data / "sub");
+  CHECK(open_beneath(d.data.string(), c.path, O_WRONLY | O_CREAT | O_TRUNC) < 0);
+  CHECK_FALSE(fs::exists(d.outside / "x.wav"));
+  // The file itself swapped for a link out.
+  std::ofstream(d.outside / "keys") << "secret\n";
+  fs::create_symlink(d.outside / "keys", d.data / "y.wav");
+  CHECK(open_beneath(d.data.string(), (d.data / "y.wav").string(), O_WRONLY | O_APPEND) < 0);
+  // Paths outside the root are refused outright.
+  CHECK(open_beneath(d.data.string(), (d.outside / "keys").string(), O_RDONLY) < 0);
 }
