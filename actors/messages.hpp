@@ -39,6 +39,14 @@ struct FrameBatch {
   static constexpr std::uint32_t kMaxFrames = 16;
   std::uint32_t count = 0;
   std::array<Frame, kMaxFrames> frames;
+  // Set only by deserialization: bit i marks frames[i] as one that arrived
+  // but could not be decoded (left empty), and why the first one could not.
+  // The receiver counts such a frame as dropped, with this reason, instead
+  // of CAF discarding the whole message as an "unexpected" empty one.
+  std::uint32_t undecodable = 0;
+  std::string undecodable_reason;
+
+  bool decoded(std::uint32_t i) const { return ((undecodable >> i) & 1u) == 0; }
 
   bool empty() const { return count == 0; }
   bool full() const { return count == kMaxFrames; }
@@ -158,9 +166,8 @@ typename Inspector::result_type inspect(Inspector& f, NodeSnapshot& x) {
            x.frames_out, x.errors, x.restarts, x.skipped, x.dropped, x.dead_lettered,
            x.latency_p50_us, x.latency_p95_us, x.latency_p99_us, x.latency_max_us,
            x.end_to_end_p50_us, x.end_to_end_p99_us, x.end_to_end_max_us, x.processing_buckets,
-           x.end_to_end_buckets, x.busy_ms_per_s,
-           x.backpressured_ms_per_s, x.idle_ms_per_s, x.queue_capacity, x.queue_max_occupancy,
-           x.last_error, x.process, x.figures);
+           x.end_to_end_buckets, x.busy_ms_per_s, x.backpressured_ms_per_s, x.idle_ms_per_s,
+           x.queue_capacity, x.queue_max_occupancy, x.last_error, x.process, x.figures);
 }
 
 template <class Inspector>
@@ -212,6 +219,29 @@ inline void trim_frame_scratch() {
   if (frame_scratch().capacity() > kKeptBytes) std::vector<std::uint8_t>().swap(frame_scratch());
 }
 
+// Reads one encoded frame's bytes. CAF's own loading of a byte vector
+// resizes it to the length the peer claims before reading a byte (a 4 GB
+// claim is a 4 GB allocation), so the length is read and checked here,
+// against what a frame within the codec's limits can take, first.
+template <class Inspector>
+caf::error load_frame_bytes(Inspector& f, std::vector<std::uint8_t>& bytes) {
+  std::size_t size = 0;
+  return caf::error::eval([&] { return f.begin_sequence(size); },
+                          [&]() -> caf::error {
+                            const std::size_t limit = CodecLimits{}.max_message_bytes;
+                            if (size <= limit) return caf::none;
+                            return caf::make_error(caf::sec::invalid_argument,
+                                                   "an encoded frame of " + std::to_string(size) +
+                                                       " bytes, over the limit of " +
+                                                       std::to_string(limit));
+                          },
+                          [&] {
+                            bytes.resize(size);
+                            return size > 0 ? f.apply_raw(size, bytes.data()) : caf::error{};
+                          },
+                          [&] { return f.end_sequence(); });
+}
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, Frame& x) {
   if constexpr (std::is_same<Inspector, caf::detail::stringification_inspector>::value) {
@@ -223,34 +253,17 @@ typename Inspector::result_type inspect(Inspector& f, Frame& x) {
     trim_frame_scratch();
     return result;
   } else {
-    // CAF's own loading of a byte vector resizes it to the length the peer
-    // claims before reading a byte (a 4 GB claim is a 4 GB allocation), so
-    // the length is read and checked here, against what a frame within the
-    // codec's limits can take, before anything is allocated.
     std::vector<std::uint8_t>& bytes = frame_scratch();
-    std::size_t size = 0;
-    auto result = caf::error::eval(
-        [&] { return f.begin_sequence(size); },
-        [&]() -> caf::error {
-          const std::size_t limit = CodecLimits{}.max_message_bytes;
-          if (size <= limit) return caf::none;
-          return caf::make_error(caf::sec::invalid_argument,
-                                 "an encoded frame of " + std::to_string(size) +
-                                     " bytes, over the limit of " + std::to_string(limit));
-        },
-        [&] {
-          bytes.resize(size);
-          return size > 0 ? f.apply_raw(size, bytes.data()) : caf::error{};
-        },
-        [&] { return f.end_sequence(); },
-        [&]() -> caf::error {
-          try {
-            x = decode_frame(bytes.data(), bytes.size(), BufferPool::process_pool());
-          } catch (const CodecError& e) {
-            return caf::make_error(caf::sec::invalid_argument, e.what());
-          }
-          return caf::none;
-        });
+    auto result = caf::error::eval([&] { return load_frame_bytes(f, bytes); },
+                                   [&]() -> caf::error {
+                                     try {
+                                       x = decode_frame(bytes.data(), bytes.size(),
+                                                        BufferPool::process_pool());
+                                     } catch (const CodecError& e) {
+                                       return caf::make_error(caf::sec::invalid_argument, e.what());
+                                     }
+                                     return caf::none;
+                                   });
     trim_frame_scratch();
     return result;
   }
@@ -258,6 +271,10 @@ typename Inspector::result_type inspect(Inspector& f, Frame& x) {
 
 // Each frame is its own Cap'n Proto message (messages/frame.capnp), after
 // the count; a count over the capacity is refused before any frame is read.
+// A frame whose blob was read whole but does not decode (over the codec's
+// limits, corrupt) does not fail the batch: CAF 0.17 would drop the whole
+// message and log it as "unexpected", with no count anywhere. It is marked
+// instead, and the receiving node counts it as dropped with the reason.
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, FrameBatch& x) {
   if constexpr (std::is_same<Inspector, caf::detail::stringification_inspector>::value) {
@@ -269,8 +286,25 @@ typename Inspector::result_type inspect(Inspector& f, FrameBatch& x) {
                              "a frame batch of " + std::to_string(x.count) +
                                  " frames, over its capacity of " +
                                  std::to_string(FrameBatch::kMaxFrames));
-    for (std::uint32_t i = 0; i < x.count; ++i)
-      if (auto err = f(x.frames[i])) return err;
+    if constexpr (Inspector::reads_state) {
+      for (std::uint32_t i = 0; i < x.count; ++i)
+        if (auto err = f(x.frames[i])) return err;
+    } else {
+      x.undecodable = 0;
+      x.undecodable_reason.clear();
+      for (std::uint32_t i = 0; i < x.count; ++i) {
+        std::vector<std::uint8_t>& bytes = frame_scratch();
+        if (auto err = load_frame_bytes(f, bytes)) return err;  // the stream itself is broken
+        try {
+          x.frames[i] = decode_frame(bytes.data(), bytes.size(), BufferPool::process_pool());
+        } catch (const CodecError& e) {
+          x.frames[i] = Frame{};
+          if (x.undecodable == 0) x.undecodable_reason = e.what();
+          x.undecodable |= std::uint32_t{1} << i;
+        }
+        trim_frame_scratch();
+      }
+    }
     return caf::none;
   }
 }

@@ -119,6 +119,9 @@ struct Output {
   bool eos_sent = false;
   std::uint64_t max_in_flight = 0;
   std::uint64_t buffered_bytes = 0;  // samples of the unacked frames
+  // The consumer lives in another process: frames must fit the codec's
+  // limits, and the bytes in flight are bounded besides the frame window.
+  bool remote = false;
   // Backpressure is the share of time the producer waits for room on this
   // edge (as Flink measures it), not the edge's occupancy as the producer
   // sees it: a busy producer reads its credits late and would see full
@@ -142,7 +145,14 @@ struct Output {
         high(high_fraction),
         low(low_fraction),
         window_start(now) {}
-  bool has_room() const { return sent - acked < link.capacity; }
+  // Across processes the bytes in flight are bounded too: BASP sends
+  // heartbeats and control on the same connection, behind whatever data is
+  // queued, and 16 large frames (256 MiB) there cost a member its
+  // membership. One frame may always go, however large.
+  bool has_room() const {
+    if (sent - acked >= link.capacity) return false;
+    return !remote || sent == acked || buffered_bytes < limits::kMaxRemoteEdgeBytesInFlight;
+  }
 
   // Waits are timed as FrameTiming samples them (a waiting producer is
   // asked again and again: only a wait's start and end count).
@@ -184,6 +194,10 @@ struct Input {
   std::uint32_t batch = 1;         // consumed frames reported at once
   std::uint64_t consumed = 0;      // cumulative
   std::uint64_t reported = 0;      // the consumed count the producer was last told
+  // Sample bytes consumed since the last report: a producer across processes
+  // waits on bytes as well as frames (Output::has_room), so a report goes
+  // out once half that bound is consumed, whatever the frame count.
+  std::uint64_t unreported_bytes = 0;
   std::uint64_t received = 0;
 };
 
@@ -200,8 +214,10 @@ class node_actor : public caf::event_based_actor {
       in.batch = std::max<std::uint32_t>(1, capacity / 2);
       inputs_.push_back(in);
     }
-    for (const auto& link : setup_->outputs)
+    for (const auto& link : setup_->outputs) {
       outputs_.emplace_back(link, setup_->backpressure_high, setup_->backpressure_low, steady_ns());
+      outputs_.back().remote = is_remote(link.consumer);
+    }
     produced_.reserve(16);
     metrics_.started_ns = steady_ns();
     if (is_source() && setup_->node) live_ = setup_->node->live();
@@ -228,7 +244,12 @@ class node_actor : public caf::event_based_actor {
       for (auto& out : outputs_) resend_unacked(out);
     return {
         [this](data_atom, std::uint32_t port, std::uint64_t first, const FrameBatch& batch) {
-          for (std::uint32_t i = 0; i < batch.count; ++i) receive(port, first + i, batch.frames[i]);
+          for (std::uint32_t i = 0; i < batch.count; ++i) {
+            if (batch.decoded(i))
+              receive(port, first + i, batch.frames[i]);
+            else
+              receive_undecodable(port, first + i, batch.undecodable_reason);
+          }
           pump();
         },
         [this](credit_atom, std::uint32_t port, std::uint64_t consumed) {
@@ -272,6 +293,7 @@ class node_actor : public caf::event_based_actor {
 
  private:
   bool is_source() const { return setup_->input_capacities.empty(); }
+  bool is_remote(const caf::actor& a) const { return a && a.node() != home_system().node(); }
   const SupervisionConfig& policy() const { return setup_->supervision; }
 
   // Continues where the failed (or swapped) instance stopped.
@@ -316,15 +338,42 @@ class node_actor : public caf::event_based_actor {
   // `index` is the frame's position on its edge: re-sends after a
   // re-wiring may repeat frames this node already has, and are dropped here.
   void receive(std::uint32_t port, std::uint64_t index, const Frame& frame) {
+    if (!arrived(port, index)) return;
+    if (frame.timestamp_ns > 0 && arrival_timing_.due())
+      metrics_.end_to_end.record(wall_ns() - frame.timestamp_ns);
+    if (!aligner_.push(port, frame)) {
+      // The producer sent more than it was granted: a flow-control bug.
+      // Counted, so the loss is never silent.
+      metrics_.drop(DropReason::overflow);
+      spdlog::error("node \"{}\": input {} overflowed its capacity", setup_->node_id, port);
+    }
+  }
+
+  // A frame from another member whose bytes arrived but did not decode: it
+  // is received, consumed and counted as dropped at once, so the edge's
+  // numbering and credits stay whole and the loss is visible.
+  void receive_undecodable(std::uint32_t port, std::uint64_t index, const std::string& why) {
+    if (!arrived(port, index)) return;
+    metrics_.drop(DropReason::undecodable);
+    const std::uint64_t n = metrics_.dropped[static_cast<std::size_t>(DropReason::undecodable)];
+    last_error_ = "frame " + std::to_string(index) + " on input " + std::to_string(port) +
+                  " dropped, undecodable: " + why;
+    if (worth_logging(n))
+      spdlog::error("node \"{}\": {} ({} so far)", setup_->node_id, last_error_, n);
+    ++inputs_[port].consumed;
+    report_consumed(port, true);
+  }
+
+  // Books a frame's arrival on its edge. False for a frame to ignore: on a
+  // port this node does not have, or a duplicate from a re-send.
+  bool arrived(std::uint32_t port, std::uint64_t index) {
     if (port >= inputs_.size()) {
       spdlog::error("node \"{}\": frame for input port {} it does not have", setup_->node_id, port);
-      return;
+      return false;
     }
     Input& in = inputs_[port];
     if (in.producer != current_sender()) in.producer = current_sender();
-    if (index < in.received) return;  // a duplicate from a re-send
-    if (frame.timestamp_ns > 0 && arrival_timing_.due())
-      metrics_.end_to_end.record(wall_ns() - frame.timestamp_ns);
+    if (index < in.received) return false;  // a duplicate from a re-send
     if (index > in.received) {
       // Frames that never arrived: only possible if an instance died without
       // a handover (a defect). Counted, never silent.
@@ -337,12 +386,7 @@ class node_actor : public caf::event_based_actor {
     }
     ++in.received;
     ++metrics_.frames_in;
-    if (!aligner_.push(port, frame)) {
-      // The producer sent more than it was granted: a flow-control bug.
-      // Counted, so the loss is never silent.
-      metrics_.drop(DropReason::overflow);
-      spdlog::error("node \"{}\": input {} overflowed its capacity", setup_->node_id, port);
-    }
+    return true;
   }
 
   void on_credit(const caf::strong_actor_ptr& sender, std::uint32_t port, std::uint64_t consumed) {
@@ -363,6 +407,7 @@ class node_actor : public caf::event_based_actor {
       if (out.link.port != port || out.link.consumer != old_consumer) continue;
       out.link.consumer = replacement;
       out.address = caf::actor_cast<caf::strong_actor_ptr>(replacement);
+      out.remote = is_remote(replacement);
       forget_consumed(out, consumed);
       resend_unacked(out);
     }
@@ -590,6 +635,7 @@ class node_actor : public caf::event_based_actor {
   void consume_set() {
     for (std::size_t port = 0; port < slots_.size(); ++port) {
       if (!slots_[port]) continue;
+      inputs_[port].unreported_bytes += slots_[port]->sample_count() * sizeof(float);
       aligner_.pop(port);
       ++inputs_[port].consumed;
       report_consumed(port, false);
@@ -600,10 +646,13 @@ class node_actor : public caf::event_based_actor {
   void report_consumed(std::size_t port, bool now) {
     Input& in = inputs_[port];
     if (!in.producer || in.consumed == in.reported) return;
-    if (!now && in.consumed - in.reported < in.batch) return;
+    if (!now && in.consumed - in.reported < in.batch &&
+        in.unreported_bytes < limits::kMaxRemoteEdgeBytesInFlight / 2)
+      return;
     credit_messages_->send(this, in.producer->get(), credit_atom::value,
                            static_cast<std::uint32_t>(port), in.consumed);
     in.reported = in.consumed;
+    in.unreported_bytes = 0;
   }
 
   Frame default_frame() {
@@ -715,12 +764,33 @@ class node_actor : public caf::event_based_actor {
     if (live_ && frame.timestamp_ns > 0 && arrival_timing_.due())
       metrics_.end_to_end.record(wall_ns() - frame.timestamp_ns);
     for (auto& out : outputs_) {
+      if (out.remote && !fits_the_wire(out, frame)) continue;
       stage(out, out.sent, frame);
       out.unacked.push(frame);
       out.buffered_bytes += frame.sample_count() * sizeof(float);
       ++out.sent;
       out.max_in_flight = std::max(out.max_in_flight, out.sent - out.acked);
     }
+  }
+
+  // A frame over the codec's limits would be refused by the member that
+  // receives it: it is dropped here, on this edge only, counted and said
+  // why, rather than sent to vanish. Validation keeps the built-in nodes
+  // within the limits; this catches what only shows at run time.
+  bool fits_the_wire(const Output& out, const Frame& frame) {
+    if (frame.channels <= limits::kMaxFrameChannels &&
+        frame.sample_count() <= limits::kMaxFrameSamples && !frame.metadata)
+      return true;
+    const std::string why = limit_violation(frame);
+    if (why.empty()) return true;
+    if (setup_->memory) setup_->memory->release(frame.sample_count() * sizeof(float));
+    metrics_.drop(DropReason::too_large);
+    const std::uint64_t n = metrics_.dropped[static_cast<std::size_t>(DropReason::too_large)];
+    last_error_ = "frame " + std::to_string(frame.seq) + " to \"" + out.link.consumer_id +
+                  "\" on another member dropped, too large to cross: " + why;
+    if (worth_logging(n))
+      spdlog::error("node \"{}\": {} ({} so far)", setup_->node_id, last_error_, n);
+    return false;
   }
 
   // Live sources: frames the node has emitted so far (sent, held, or

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
+#include "runtime/path_confinement.hpp"
 #include "runtime/pipeline_graph.hpp"
 #include "runtime/pipeline_spec.hpp"
 
@@ -29,6 +30,7 @@ struct ParsedPipeline {
 struct HostState {
   const NodeRegistry* registry = nullptr;
   BufferPool* pool = nullptr;
+  std::string confine_root;  // a member's data directory; empty: paths as given
   std::map<std::string, HostedPipeline> pipelines;
   std::map<caf::actor_addr, std::string> pipeline_of;  // live node actor -> its pipeline
   // By supervisor, until it goes down.
@@ -41,9 +43,10 @@ caf::error spawn_error(const NodeSpawn& request, const std::string& why) {
 }
 
 caf::behavior node_host(caf::stateful_actor<HostState>* self, const NodeRegistry* registry,
-                        BufferPool* pool) {
+                        BufferPool* pool, std::string confine_root) {
   self->state.registry = registry;
   self->state.pool = pool;
+  self->state.confine_root = std::move(confine_root);
   self->set_down_handler([self](caf::down_msg& down) {
     auto& st = self->state;
     if (st.parsed.erase(down.source) > 0) return;
@@ -81,9 +84,17 @@ caf::behavior node_host(caf::stateful_actor<HostState>* self, const NodeRegistry
         setup->stand_in = static_cast<StandIn>(request.stand_in);
         if (setup->stand_in == StandIn::none) {
           const NodeSpec& n = spec.nodes[static_cast<std::size_t>(index)];
+          const NodeType* type = st.registry->find(n.type);
+          json config = n.config;
+          if (!st.confine_root.empty()) {
+            // Checked again here, on the member that opens the files: the
+            // coordinator saw only its own file system.
+            std::string why = confine_config_paths(type->schema, config, st.confine_root);
+            if (!why.empty()) return spawn_error(request, why);
+          }
           try {
-            setup->node = st.registry->find(n.type)->make(
-                n.config, NodeContext{n.id, st.pool, nullptr, request.epoch_ns});
+            setup->node = type->make(
+                config, NodeContext{n.id, st.pool, nullptr, request.epoch_ns, st.confine_root});
           } catch (const std::exception& e) {
             return spawn_error(request, std::string("cannot be created: ") + e.what());
           }
@@ -117,8 +128,8 @@ caf::behavior node_host(caf::stateful_actor<HostState>* self, const NodeRegistry
 }  // namespace
 
 caf::actor spawn_node_host(caf::actor_system& system, const NodeRegistry& registry,
-                           BufferPool& pool) {
-  return system.spawn(node_host, &registry, &pool);
+                           BufferPool& pool, std::string confine_root) {
+  return system.spawn(node_host, &registry, &pool, std::move(confine_root));
 }
 
 }  // namespace streamlab

@@ -67,7 +67,10 @@ typename Inspector::result_type inspect(Inspector& f, HostStatus& x) {
   return f(caf::meta::type_name("host_status"), x.pipelines, x.nodes);
 }
 
+// With a `confine_root`, every file path a node's config names is confined
+// to it (runtime/path_confinement) before the node is made: a cluster
+// member's data directory. Empty: paths are taken as given.
 caf::actor spawn_node_host(caf::actor_system& system, const NodeRegistry& registry,
-                           BufferPool& pool);
+                           BufferPool& pool, std::string confine_root = {});
 
 }  // namespace streamlab

@@ -24,6 +24,7 @@ struct NodeArgs {
   std::size_t threads = 0;
   double drain_timeout_s = 10;
   TlsFiles tls;
+  std::string data_dir = "streamlab-data";
 };
 
 int node(const NodeArgs& args) {
@@ -47,6 +48,7 @@ int node(const NodeArgs& args) {
   o.max_pipelines = args.max_pipelines;
   o.threads = args.threads;
   o.drain_timeout_s = args.drain_timeout_s;
+  o.data_dir = args.data_dir;
   o.interrupts = &install_interrupt_handlers();
   return run_member(o);
 }
@@ -78,6 +80,11 @@ void add_node_command(CLI::App& app, Action& action) {
                   "At exit, seconds to let the pipelines it coordinates drain")
       ->capture_default_str()
       ->check(positive_number());
+  cmd->add_option("--data-dir", args->data_dir,
+                  "The only directory deployed pipelines may read and write (relative paths "
+                  "resolve inside it; absolute paths, .. and symlinks out are refused); created "
+                  "if missing")
+      ->capture_default_str();
   add_tls_options(cmd, args->tls);
   cmd->callback([&action, args] { action = [args] { return node(*args); }; });
 }

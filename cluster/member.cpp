@@ -15,6 +15,7 @@
 #include "actors/supervisor.hpp"
 #include "cluster/monitor_service.hpp"
 #include "cluster/placement.hpp"
+#include "runtime/path_confinement.hpp"
 #include "runtime/pipeline_spec.hpp"
 
 namespace streamlab {
@@ -43,7 +44,7 @@ struct Coordinated {
   bool done = false;
   SupervisionResultPtr result;  // once done: its final figures, still shown in snapshots
   std::chrono::steady_clock::time_point ended_at;  // for kEndedPipelineRetention
-  std::vector<caf::response_promise> stopping;  // answered with the final row
+  std::vector<caf::response_promise> stopping;     // answered with the final row
 };
 
 struct MemberState {
@@ -159,6 +160,35 @@ void finish_stop(Coordinated& p) {
   p.stopping.clear();
 }
 
+// Every file a deployed pipeline reads or writes on this member stays under
+// its data directory: each path field a node's schema marks, and the dead
+// letters (named after the pipeline when not given). Refusals name the
+// node, the field and the value, all of them at once. Members hosting nodes
+// check their own paths again when they make them (node_host).
+std::string confine_deployed_paths(PipelineSpec& spec, const NodeRegistry& registry,
+                                   const std::string& root, const std::string& file) {
+  if (root.empty()) return {};
+  std::string why;
+  auto refuse = [&](const std::string& where, const std::string& reason) {
+    why += (why.empty() ? "" : "\n") + file + ": " + where + ": " + reason;
+  };
+  for (NodeSpec& n : spec.nodes) {
+    const NodeType* type = registry.find(n.type);
+    if (!type) continue;
+    const std::string reason = confine_config_paths(type->schema, n.config, root);
+    if (!reason.empty()) refuse("node \"" + n.id + "\"", reason);
+  }
+  const std::string dead_letters = spec.config.dead_letter_path.empty()
+                                       ? spec.name + ".dead-letters"
+                                       : spec.config.dead_letter_path;
+  const ConfinedPath c = confine_path(root, dead_letters);
+  if (c.error.empty())
+    spec.config.dead_letter_path = c.path;
+  else
+    refuse("pipeline_config", "dead_letter_path \"" + dead_letters + "\" " + c.error);
+  return why;
+}
+
 void deploy(Self* self, const std::string& text, const std::string& file, std::uint64_t max_frames,
             caf::response_promise promise) {
   auto& st = self->state;
@@ -170,6 +200,11 @@ void deploy(Self* self, const std::string& text, const std::string& file, std::u
     return;
   }
   auto spec = std::make_shared<PipelineSpec>(std::move(*parsed.spec));
+  if (std::string why = confine_deployed_paths(*spec, *st.setup.registry, st.setup.data_dir, file);
+      !why.empty()) {
+    promise.deliver(false, why);
+    return;
+  }
   cluster_rows(self, [self, spec, text, max_frames,
                       promise](std::vector<PipelineRow>& rows) mutable {
     for (const auto& r : rows) {

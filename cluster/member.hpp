@@ -79,6 +79,7 @@ struct MemberSetup {
   caf::actor monitor;
   const NodeRegistry* registry = nullptr;
   BufferPool* pool = nullptr;
+  std::string data_dir;  // absolute; deployed paths are confined to it (empty: not confined)
 };
 
 caf::actor spawn_member(caf::actor_system& system, MemberSetup setup);

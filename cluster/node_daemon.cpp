@@ -1,6 +1,11 @@
 #include "cluster/node_daemon.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <set>
 #include <thread>
@@ -121,11 +126,37 @@ void stop_pipelines(caf::actor_system& system, const caf::actor& member, double 
 
 }  // namespace
 
-int run_member(const MemberOptions& o) {
+// Creates the data directory and makes it the working directory, so every
+// relative path a deployed pipeline names (validation's checks included)
+// resolves inside it. Paths given on the command line were made absolute
+// first. Returns the directory's canonical path, or empty after printing why.
+std::string enter_data_dir(MemberOptions& o) {
+  namespace fs = std::filesystem;
+  for (std::string* p : {&o.tls.certificate, &o.tls.key, &o.tls.ca})
+    if (!p->empty()) *p = fs::absolute(*p).string();
+  std::error_code ec;
+  fs::create_directories(o.data_dir, ec);
+  const fs::path dir = ec ? fs::path() : fs::canonical(o.data_dir, ec);
+  if (ec || !fs::is_directory(dir)) {
+    std::cerr << "error: --data-dir \"" << o.data_dir << "\": cannot create or use it"
+              << (ec ? ": " + ec.message() : std::string()) << '\n';
+    return {};
+  }
+  if (chdir(dir.c_str()) != 0) {
+    std::cerr << "error: --data-dir \"" << dir.string() << "\": " << std::strerror(errno) << '\n';
+    return {};
+  }
+  return dir.string();
+}
+
+int run_member(const MemberOptions& given) {
+  MemberOptions o = given;
   if (const std::string bad = check_tls_files(o.tls); !bad.empty()) {
     std::cerr << "error: " << bad << '\n';
     return 1;
   }
+  const std::string data_dir = enter_data_dir(o);
+  if (data_dir.empty()) return 1;
   caf::actor_system_config cfg;
   register_message_types(cfg);
   register_cluster_types(cfg);
@@ -136,7 +167,7 @@ int run_member(const MemberOptions& o) {
 
   const NodeRegistry& registry = NodeRegistry::builtin();
   caf::actor monitor = spawn_monitor(system, o.name);
-  caf::actor host = spawn_node_host(system, registry, BufferPool::process_pool());
+  caf::actor host = spawn_node_host(system, registry, BufferPool::process_pool(), data_dir);
   MemberSetup setup;
   setup.name = o.name;
   setup.max_pipelines = o.max_pipelines;
@@ -144,6 +175,8 @@ int run_member(const MemberOptions& o) {
   setup.monitor = monitor;
   setup.registry = &registry;
   setup.pool = &BufferPool::process_pool();
+  setup.data_dir = data_dir;
+  spdlog::info("member \"{}\": deployed pipelines read and write only under {}", o.name, data_dir);
   caf::actor member = spawn_member(system, setup);
   auto leave = [&](int status) {
     caf::scoped_actor self{system};

@@ -25,6 +25,9 @@ struct MemberOptions {
   std::size_t threads = 0;          // scheduler threads; 0: one per core
   double drain_timeout_s = 10;      // at exit, for the pipelines coordinated here
   TlsFiles tls;                     // none: an unauthenticated cluster
+  // Deployed pipelines read and write only under it (runtime/path_confinement);
+  // the member runs with it as its working directory.
+  std::string data_dir = "streamlab-data";
   // Raised by signal handlers: the member drains its pipelines and leaves.
   const std::atomic<int>* interrupts = nullptr;
 };

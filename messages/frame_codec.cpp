@@ -133,6 +133,18 @@ void check_within_limits(const Frame& frame, const CodecLimits& limits) {
   }
 }
 
+std::string limit_violation(const Frame& frame, const CodecLimits& limits) {
+  if (frame.channels <= limits.max_channels && frame.frames <= limits.max_frames_per_channel &&
+      frame.sample_count() <= limits.max_samples && (!frame.metadata || frame.metadata->empty()))
+    return {};  // the common case, without a throw
+  try {
+    check_within_limits(frame, limits);
+  } catch (const CodecError& e) {
+    return e.what();
+  }
+  return {};
+}
+
 std::size_t frame_words(const Frame& frame) {
   std::size_t words = capnp::sizeInWords<wire::Frame>() + (frame.sample_count() + 1) / 2;
   if (frame.metadata && !frame.metadata->empty()) {

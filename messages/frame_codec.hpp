@@ -22,6 +22,7 @@
 
 #include "messages/buffer_pool.hpp"
 #include "messages/frame.hpp"
+#include "messages/input_limits.hpp"
 
 namespace streamlab {
 
@@ -29,13 +30,13 @@ namespace codec_detail {
 constexpr std::size_t round_up8(std::size_t n) { return (n + 7) / 8 * 8; }
 }  // namespace codec_detail
 
-// What decode_frame() accepts. The defaults fit any realistic audio frame
-// (64 channels, ~21 s at 48 kHz per frame, 16 MiB of samples) while keeping
-// what one message can make the decoder allocate bounded.
+// What decode_frame() accepts. The defaults are the frame bounds of
+// messages/input_limits.hpp, the same numbers node validation enforces, so a
+// frame a validated pipeline makes also decodes on another member.
 struct CodecLimits {
-  std::uint32_t max_channels = 64;
-  std::uint32_t max_frames_per_channel = std::uint32_t{1} << 20;
-  std::size_t max_samples = std::size_t{1} << 22;  // channels * frames
+  std::uint32_t max_channels = limits::kMaxFrameChannels;
+  std::uint32_t max_frames_per_channel = limits::kMaxDecodedFramesPerChannel;
+  std::size_t max_samples = limits::kMaxFrameSamples;  // channels * frames
   std::size_t max_metadata_entries = 64;
   std::size_t max_metadata_text_bytes = 1024;  // per key and per value
 
@@ -81,6 +82,12 @@ std::vector<std::uint8_t> encode_frame(const Frame& frame);
 // metadata is null when the message carries none. Throws CodecError.
 Frame decode_frame(const std::uint8_t* data, std::size_t size, BufferPool& pool,
                    const CodecLimits& limits = {});
+
+// Empty when a decoder with `limits` accepts `frame`; otherwise why not,
+// naming the field, its value and the limit. A sender calls it before a
+// frame leaves the process, so what the receiver would refuse is counted
+// where it was made rather than lost in transit. Allocates only to say no.
+std::string limit_violation(const Frame& frame, const CodecLimits& limits = {});
 
 // The wire version this code writes and the only one it accepts.
 constexpr std::uint16_t kFrameWireVersion = 1;

@@ -57,6 +57,11 @@ struct NodeContext {
   // their frames on a grid from it (nodes/frame_grid.hpp), so that streams
   // captured side by side line up in a mix.
   std::int64_t epoch_ns = 0;
+  // On a cluster member: its data directory. Nodes open their files beneath
+  // it without following symlinks (runtime/path_confinement's open_beneath),
+  // so a link swapped in after deploy's check cannot lead out. Empty: paths
+  // are opened as given (a local run).
+  std::string confine_root = {};
 };
 
 // What a live source does when its output has no room. A live source (an

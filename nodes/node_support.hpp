@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "messages/frame.hpp"
+#include "messages/input_limits.hpp"
 #include "nodes/node.hpp"
 #include "runtime/config_schema.hpp"
 
@@ -101,10 +102,10 @@ inline std::int64_t steady_clock_ns() {
 // every generator takes the same fields with the same ranges.
 inline void add_generator_fields(std::vector<FieldSpec>& fields) {
   fields.push_back(integer_field("sample_rate", "samples per second", 48000, 1000.0, 384000.0));
-  fields.push_back(
-      integer_field("frame_size", "samples per channel in each frame", 1024, 1.0, 65536.0));
-  fields.push_back(
-      integer_field("channels", "number of channels, all carrying the same signal", 1, 1.0, 64.0));
+  fields.push_back(integer_field("frame_size", "samples per channel in each frame", 1024, 1.0,
+                                 limits::kMaxFrameSize));
+  fields.push_back(integer_field("channels", "number of channels, all carrying the same signal", 1,
+                                 1.0, limits::kMaxFrameChannels));
   // Like GStreamer's num-buffers: lets a pipeline file end by itself.
   fields.push_back(integer_field(
       "num_frames", "frames to emit before ending the stream (0 = endless)", 0, 0.0, 1e15));

@@ -1,4 +1,9 @@
+#include <fcntl.h>
 #include <sndfile.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <cctype>
@@ -9,6 +14,7 @@
 
 #include "nodes/builtin_types.hpp"
 #include "nodes/node_support.hpp"
+#include "runtime/path_confinement.hpp"
 
 namespace streamlab {
 
@@ -58,8 +64,9 @@ void interleave(const float* __restrict src, float* __restrict dst, std::size_t 
 
 class WavSinkNode final : public Node {
  public:
-  WavSinkNode(const json& config, const NodeContext&)
+  WavSinkNode(const json& config, const NodeContext& ctx)
       : path_(config.at("path").get<std::string>()),
+        confine_root_(ctx.confine_root),
         pcm16_(config.at("format").get<std::string>() == "pcm16"),
         container_(container_for(path_).value_or(Container::wav)) {
     // The schema's cross check rejects these; a factory called with an
@@ -154,7 +161,16 @@ class WavSinkNode final : public Node {
       return Status::error("wav_sink: cannot write \"" + path_ + "\" at " +
                            std::to_string(first.sample_rate) + " Hz, " +
                            std::to_string(first.channels) + " ch in this format");
-    file_.reset(sf_open(path_.c_str(), SFM_WRITE, &info));
+    if (confine_root_.empty()) {
+      file_.reset(sf_open(path_.c_str(), SFM_WRITE, &info));
+    } else {
+      const int fd = open_beneath(confine_root_, path_, O_WRONLY | O_CREAT | O_TRUNC);
+      if (fd < 0)
+        return Status::error("wav_sink: cannot open \"" + path_ + "\" for writing beneath " +
+                             confine_root_ + ": " + std::strerror(errno));
+      file_.reset(sf_open_fd(fd, SFM_WRITE, &info, SF_TRUE));
+      if (!file_) ::close(fd);
+    }
     if (!file_)
       return Status::error("wav_sink: cannot open \"" + path_ +
                            "\" for writing: " + sf_strerror(nullptr));
@@ -169,6 +185,7 @@ class WavSinkNode final : public Node {
   }
 
   std::string path_;
+  std::string confine_root_;  // a member's data directory; empty: open as given
   bool pcm16_;
   Container container_;
   SndfilePtr file_;

@@ -1,4 +1,8 @@
+#include <fcntl.h>
 #include <sndfile.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <cstdlib>
@@ -10,6 +14,7 @@
 
 #include "nodes/builtin_types.hpp"
 #include "nodes/node_support.hpp"
+#include "runtime/path_confinement.hpp"
 
 namespace streamlab {
 
@@ -23,13 +28,31 @@ struct SndfileCloser {
 using SndfilePtr = std::unique_ptr<SNDFILE, SndfileCloser>;
 
 // Returns the reason when libsndfile cannot read `path`, empty when it can.
-std::string open_for_read(const std::string& path, SndfilePtr& file, SF_INFO& info) {
+// With a `confine_root` (on a member), opened beneath it without following
+// symlinks (open_beneath), so a link swapped in after deploy's check fails.
+std::string open_for_read(const std::string& path, SndfilePtr& file, SF_INFO& info,
+                          const std::string& confine_root = {}) {
   info = SF_INFO{};
-  file.reset(sf_open(path.c_str(), SFM_READ, &info));
+  if (confine_root.empty()) {
+    file.reset(sf_open(path.c_str(), SFM_READ, &info));
+  } else {
+    const int fd = open_beneath(confine_root, path, O_RDONLY);
+    if (fd < 0) return std::string("beneath ") + confine_root + ": " + std::strerror(errno);
+    file.reset(sf_open_fd(fd, SFM_READ, &info, SF_TRUE));
+    if (!file) ::close(fd);
+  }
   if (!file) return sf_strerror(nullptr);
   if (info.channels <= 0) {
     file.reset();
     return "the file declares no channels";
+  }
+  // Frames carry at most kMaxFrameChannels: past it a frame could not cross
+  // to another member (the decoder's bound), so such a file is refused here,
+  // at validation and at start, not lost in transit.
+  if (static_cast<unsigned>(info.channels) > limits::kMaxFrameChannels) {
+    file.reset();
+    return "the file has " + std::to_string(info.channels) + " channels, over the limit of " +
+           std::to_string(limits::kMaxFrameChannels) + " channels per frame";
   }
   return {};
 }
@@ -72,7 +95,7 @@ class WavSourceNode final : public Node {
         frame_size_(small_uint_field(config.at("frame_size"))),
         loop_(config.at("loop").get<bool>()) {
     SF_INFO info;
-    std::string why = open_for_read(path_, file_, info);
+    std::string why = open_for_read(path_, file_, info, ctx.confine_root);
     if (!why.empty()) throw std::runtime_error("wav_source: cannot open \"" + path_ + "\": " + why);
     promised_ = promised_frames(file_.get(), info);
     sample_rate_ = static_cast<std::uint32_t>(info.samplerate);
@@ -196,7 +219,7 @@ NodeType wav_source_node_type() {
   schema.fields = {
       path_field("path", "audio file to read", PathCheck::readable_file),
       integer_field("frame_size", "samples per channel in each frame (the last may be shorter)",
-                    1024, 1.0, 65536.0),
+                    1024, 1.0, limits::kMaxFrameSize),
       boolean_field("loop", "start over at the end of the file instead of ending", false),
   };
   // Existence and permissions are field checks; whether the contents are

@@ -18,7 +18,9 @@ using json = nlohmann::json;
 
 enum class FieldType { number, integer, boolean, string, choice };
 
-// What the value of a path field must refer to.
+// What the value of a path field must refer to. Anything but `none` also
+// marks the field as a file the node reads or writes: a cluster member
+// confines every such field to its data directory (runtime/path_confinement).
 enum class PathCheck { none, readable_file, writable_file };
 
 struct FieldSpec {

@@ -14,6 +14,10 @@ const char* to_string(DropReason reason) {
       return "overflow";
     case DropReason::shutdown:
       return "shutdown";
+    case DropReason::too_large:
+      return "too_large";
+    case DropReason::undecodable:
+      return "undecodable";
     case DropReason::count_:
       break;
   }

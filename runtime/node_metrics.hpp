@@ -20,6 +20,8 @@ enum class DropReason : std::uint8_t {
   overflow,     // a live source found its output full
   shutdown,     // still queued when a forced stop ended the run
   member_down,  // held by a cluster member that was lost
+  too_large,    // over the frame limits, so it cannot cross to another member
+  undecodable,  // arrived from another member but could not be decoded
   count_
 };
 constexpr std::size_t kDropReasonCount = static_cast<std::size_t>(DropReason::count_);

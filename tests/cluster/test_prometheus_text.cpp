@@ -298,7 +298,8 @@ TEST_CASE("drop reasons are all present even when nothing was dropped") {
     reasons.insert(sample.labels.at("reason"));
     CHECK(sample.value == 0);
   }
-  CHECK(reasons == std::set<std::string>{"member_down", "node_failed", "overflow", "shutdown"});
+  CHECK(reasons == std::set<std::string>{"member_down", "node_failed", "overflow", "shutdown",
+                                         "too_large", "undecodable"});
 }
 
 TEST_CASE("states are state sets: 1 for the current state, 0 for the others") {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <random>
@@ -393,8 +394,7 @@ TEST_CASE("a capture member joins the cluster and its device feeds a deployed pi
         {"id":"mic","type":"audio_capture","on":"mic1",
          "config":{"api":"jack","device":")" +
                                  jack.tone() + R"(","channels":2}},
-        {"id":"out","type":"wav_sink","on":"a","config":{"path":")" +
-                                 dir.file("captured.wav") + R"("}}],
+        {"id":"out","type":"wav_sink","on":"a","config":{"path":"captured.wav"}}],
       "connections":[{"from":"mic","to":"out"}]})");
     const Timed t = run_bounded(dir, "deploy listen.json --frames 200 --cluster " + a.address());
     INFO(t.outcome.err);
@@ -412,7 +412,121 @@ TEST_CASE("a capture member joins the cluster and its device feeds a deployed pi
     // The file on member a holds every frame that reached it (256 samples each).
     const auto frames_in = (*out_row)["frames_in"].get<std::uint64_t>();
     CHECK(frames_in > 0);
-    CHECK(shell_output("soxi -s '" + dir.file("captured.wav") + "'") ==
+    CHECK(shell_output("soxi -s '" + dir.file("streamlab-data/captured.wav") + "'") ==
           std::to_string(frames_in * 256) + "\n");
+  }
+}
+
+// Issue 13, item 11. Before the edge's bytes in flight were bounded, 16
+// frames of 16 MiB queued on the BASP connection ahead of the heartbeats:
+// both members declared each other down and deploy --wait got no answer
+// within 30 s. The largest frame validation allows must cost nothing but
+// bandwidth.
+TEST_CASE("the largest valid frames cross members without costing membership",
+          "[integration][cluster]") {
+  ScratchDir dir;
+  Member a = start_member(dir, "a");
+  Member b = start_member(dir, "b", &a);
+  dir.write("big.json", R"({"name":"big","nodes":[
+      {"id":"src","type":"sine","on":"a","config":{"frame_size":65536,"channels":64}},
+      {"id":"sink","type":"null_sink","on":"b"}],
+    "connections":[{"from":"src","to":"sink"}]})");
+  const Timed t =
+      run_bounded(dir, "deploy big.json --wait --frames 60 --cluster " + a.address(), 90);
+  INFO(t.outcome.out << t.outcome.err);
+  CHECK(t.outcome.status == 0);
+  CHECK_THAT(t.outcome.out, Catch::Contains("pipeline \"big\" finished"));
+  CHECK_THAT(a.process->err() + a.process->out(), !Catch::Contains("is down"));
+  CHECK_THAT(b.process->err() + b.process->out(), !Catch::Contains("is down"));
+  const nlohmann::json doc = snapshot(dir, b);
+  const auto* sink = node_row(doc, "big", "sink");
+  REQUIRE(sink);
+  CHECK((*sink)["frames_in"] == 60);
+}
+
+// Issue 13, item 2. A 256-channel file used to validate, and its frames
+// vanished between members ("unexpected message" on the receiver, no count).
+// Now the limit that the receiver's decoder enforces is the one validation
+// names, before anything is started.
+TEST_CASE("a file with more channels than a frame may carry is refused at deploy, naming the limit",
+          "[integration][cluster]") {
+  ScratchDir dir;
+  Member a = start_member(dir, "a");
+  Member b = start_member(dir, "b", &a);
+  REQUIRE(std::system(("sox -n -r 8000 -c 256 '" + dir.file("wide.wav") + "' synth 0.05 sine 440")
+                          .c_str()) == 0);
+  dir.write("wide.json", R"({"name":"wide","nodes":[
+      {"id":"src","type":"wav_source","on":"a","config":{"path":"wide.wav"}},
+      {"id":"dsp","type":"gain","on":"b"},
+      {"id":"sink","type":"null_sink","on":"b"}],
+    "connections":[{"from":"src","to":"dsp"},{"from":"dsp","to":"sink"}]})");
+  const Timed t = run_bounded(dir, "deploy wide.json --wait --cluster " + a.address(), 60);
+  INFO(t.outcome.out << t.outcome.err);
+  CHECK(t.outcome.status != 0);
+  CHECK_THAT(t.outcome.err, Catch::Contains("256 channels") && Catch::Contains("limit of 64"));
+  CHECK(state_of(pipelines(dir, a), "wide").empty());
+}
+
+// Issue 13, item 3. A deployed pipeline could write anywhere on a member (a
+// dead-letter file appended a line to a keys file). Members read and write
+// only under their --data-dir: relative paths land there, absolute paths,
+// ".." and symlinks out are refused at deploy, naming node, field and value;
+// a member hosting a node checks its own file system too.
+TEST_CASE("deployed pipelines read and write only under each member's data directory",
+          "[integration][cluster]") {
+  ScratchDir dir;
+  Member a = start_member(dir, "a");
+  Member b = start_member(dir, "b", &a, {"--data-dir", "bdata"});
+  REQUIRE(std::filesystem::is_directory(dir.file("streamlab-data")));
+  REQUIRE(std::filesystem::is_directory(dir.file("bdata")));
+
+  SECTION("relative paths resolve inside the data directory of the member that writes") {
+    dir.write("ok.json", R"({"name":"ok","nodes":[
+        {"id":"src","type":"sine","on":"a"},
+        {"id":"sink","type":"wav_sink","on":"b","config":{"path":"ok.wav"}}],
+      "connections":[{"from":"src","to":"sink"}]})");
+    const Timed t = run_bounded(dir, "deploy ok.json --wait --frames 10 --cluster " + a.address());
+    INFO(t.outcome.out << t.outcome.err);
+    CHECK(t.outcome.status == 0);
+    CHECK(std::filesystem::exists(dir.file("bdata/ok.wav")));
+    CHECK_FALSE(std::filesystem::exists(dir.file("ok.wav")));
+  }
+  SECTION("absolute paths and .. are refused at deploy with node, field and value") {
+    dir.write("keys", "ssh-ed25519 AAAA owner\n");
+    dir.write("bad.json", R"({"name":"bad","pipeline_config":{"dead_letter_path":")" +
+                              dir.file("keys") + R"("},"nodes":[
+        {"id":"src","type":"sine","on":"a"},
+        {"id":"sink","type":"wav_sink","on":"b","config":{"path":"../up.wav"}}],
+      "connections":[{"from":"src","to":"sink"}]})");
+    const Timed t = run_bounded(dir, "deploy bad.json --wait --frames 10 --cluster " + a.address());
+    INFO(t.outcome.out << t.outcome.err);
+    CHECK(t.outcome.status != 0);
+    CHECK_THAT(t.outcome.err,
+               Catch::Contains("node \"sink\": field \"path\": \"../up.wav\"") &&
+                   Catch::Contains("dead_letter_path \"" + dir.file("keys") + "\"") &&
+                   Catch::Contains("absolute"));
+    CHECK(slurp(dir.file("keys")) == "ssh-ed25519 AAAA owner\n");
+    CHECK_FALSE(std::filesystem::exists(dir.file("up.wav")));
+    CHECK(state_of(pipelines(dir, a), "bad").empty());
+  }
+  SECTION("a symlink leading out, on the member that hosts the node, is refused") {
+    // A plain directory where the deploying CLI and the coordinator (a) look...
+    std::filesystem::create_directory(dir.file("escape"));
+    std::filesystem::create_directory(dir.file("streamlab-data/escape"));
+    // ...and on b, which writes the file, a link out of its data directory.
+    std::filesystem::create_directory(dir.file("outside"));
+    std::filesystem::create_directory_symlink(dir.file("outside"), dir.file("bdata/escape"));
+    dir.write("link.json", R"({"name":"link","nodes":[
+        {"id":"src","type":"sine","on":"a"},
+        {"id":"sink","type":"wav_sink","on":"b","config":{"path":"escape/x.wav"}}],
+      "connections":[{"from":"src","to":"sink"}]})");
+    const Timed t =
+        run_bounded(dir, "deploy link.json --wait --frames 10 --cluster " + a.address());
+    INFO(t.outcome.out << t.outcome.err);
+    CHECK(t.outcome.status != 0);
+    // (CAF quotes the host's error text: node \"sink\")
+    CHECK_THAT(t.outcome.err, Catch::Contains("on member \"b\"") && Catch::Contains("sink") &&
+                                  Catch::Contains("outside the data directory"));
+    CHECK_FALSE(std::filesystem::exists(dir.file("outside/x.wav")));
   }
 }

@@ -10,6 +10,7 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include "messages/input_limits.hpp"
 #include "node_test_support.hpp"
 
 using namespace streamlab;
@@ -197,6 +198,27 @@ TEST_CASE("wav_source: unreadable files", "[nodes][wav]") {
     REQUIRE(p.size() == 1);
     CHECK(p[0].path == "/path");
     CHECK_THAT(p[0].message, Catch::Contains(path) && Catch::Contains("as audio"));
+  }
+  SECTION(
+      "more channels than a frame may carry: refused at validation and at start, naming "
+      "the limit") {
+    const std::string path = dir.file("wide.wav");
+    SF_INFO info{};
+    info.samplerate = 8000;
+    info.channels = static_cast<int>(limits::kMaxFrameChannels) + 1;
+    info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
+    SNDFILE* out = sf_open(path.c_str(), SFM_WRITE, &info);
+    REQUIRE(out);
+    std::vector<float> samples(std::size_t{16} * static_cast<std::size_t>(info.channels), 0.25f);
+    sf_writef_float(out, samples.data(), 16);
+    sf_close(out);
+    Problems p = validate("wav_source", {{"path", path}});
+    REQUIRE(p.size() == 1);
+    CHECK(p[0].path == "/path");
+    CHECK_THAT(p[0].message, Catch::Contains("65 channels") && Catch::Contains("limit of 64"));
+    const NodeType* type = NodeRegistry::builtin().find("wav_source");
+    json config = with_defaults(type->schema, {{"path", path}});
+    CHECK_THROWS_WITH(type->make(config, NodeContext{}), Catch::Contains("limit of 64"));
   }
   SECTION("path is required") {
     Problems p = validate("wav_source", json::object());
