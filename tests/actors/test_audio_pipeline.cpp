@@ -235,8 +235,18 @@ TEST_CASE("a JACK server killed mid-capture: the node fails, is restarted once i
     restarted = jack.start();  // the same server and tone client again
     if (!restarted) restart_error = jack.error();
   });
-  RunResult r = run_pipeline(spec, audio_registry(), for_seconds(9.0));
+  // An exception out of the run must not leave the outage thread joinable
+  // (that aborts the whole test binary without a word): it is reported.
+  RunResult r;
+  std::string run_exception;
+  try {
+    r = run_pipeline(spec, audio_registry(), for_seconds(9.0));
+  } catch (const std::exception& e) {
+    run_exception = e.what();
+  }
   outage.join();
+  INFO("run_pipeline threw: " << run_exception);
+  REQUIRE(run_exception.empty());
   INFO("restarting the JACK server: " << restart_error);
   REQUIRE(restarted);
   INFO(r.error << " " << r.state_reason);
