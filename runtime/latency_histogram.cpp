@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace streamlab {
 
@@ -33,13 +34,22 @@ std::int64_t LatencyHistogram::upper_edge(int bucket) {
   return ((kSubBuckets + sub + 1) << shift) - 1;
 }
 
+namespace {
+// Both are >= 0. A clock jump can hand in a huge value: the sum saturates
+// instead of wrapping (signed overflow is undefined).
+std::int64_t saturating_add(std::int64_t a, std::int64_t b) {
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  return b > kMax - a ? kMax : a + b;
+}
+}  // namespace
+
 void LatencyHistogram::record(std::int64_t ns) {
   ns = std::max<std::int64_t>(ns, 0);
   ++buckets_[bucket_of(ns)];
   min_ = count_ == 0 ? ns : std::min(min_, ns);
   max_ = std::max(max_, ns);
   ++count_;
-  sum_ += ns;
+  sum_ = saturating_add(sum_, ns);
   // Linear from the smallest bound: the usual value (a few us) stops within
   // two comparisons.
   std::size_t i = 0;
@@ -53,7 +63,7 @@ void LatencyHistogram::merge(const LatencyHistogram& other) {
   min_ = count_ == 0 ? other.min_ : std::min(min_, other.min_);
   max_ = std::max(max_, other.max_);
   count_ += other.count_;
-  sum_ += other.sum_;
+  sum_ = saturating_add(sum_, other.sum_);
   for (std::size_t i = 0; i < kExportBuckets; ++i) export_[i] += other.export_[i];
 }
 
