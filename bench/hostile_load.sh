@@ -11,14 +11,8 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 bin="$PWD/build/streamlab"
 [[ -x "$bin" ]] || { echo "hostile_load: build first (scripts/build.sh --target streamlab)" >&2; exit 1; }
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do { kill -9 "$p" && wait "$p"; } 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+# shellcheck source=bench/scratch.sh
+source bench/scratch.sh
 port="$(free_port)"
 http="$(free_port)"
 "$bin" node --name a --listen "127.0.0.1:$port" --http "127.0.0.1:$http" 2>"$work/a.err" & pid=$!

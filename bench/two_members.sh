@@ -1,18 +1,11 @@
 # shellcheck shell=bash disable=SC2154  # $bin and $bench_name come from the sourcing script
 # Sourced by the cross-process benchmarks (cross_process.sh,
-# cross_process_latency.sh): a scratch directory $work, cleanup of every
-# process in $pids by PID on exit, free_port, and two cluster members a and b
-# on loopback at $port_a and $port_b, both up before it returns.
+# cross_process_latency.sh): bench/scratch.sh ($work, $pids, free_port), and
+# two cluster members a and b on loopback at $port_a and $port_b, both up
+# before it returns.
 # Needs $bin (the streamlab executable) and $bench_name (for messages).
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do { kill -9 "$p" && wait "$p"; } 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+# shellcheck source=bench/scratch.sh
+source "$(dirname "${BASH_SOURCE[0]}")/scratch.sh"
 
 port_a="$(free_port)"
 port_b="$(free_port)"
